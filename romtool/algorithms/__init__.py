@@ -1,0 +1,1 @@
+"""algorithms layer (see docs/architecture.md)."""

@@ -1,0 +1,1 @@
+"""chips layer (see docs/architecture.md)."""

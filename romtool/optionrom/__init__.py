@@ -1,0 +1,1 @@
+"""optionrom layer (see docs/architecture.md)."""

@@ -1,0 +1,1 @@
+"""programmers layer (see docs/architecture.md)."""

@@ -1,0 +1,1 @@
+"""programmers/sim layer (see docs/architecture.md)."""
