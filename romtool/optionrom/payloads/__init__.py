@@ -1,0 +1,1 @@
+"""Binary payloads shipped with romtool (the self-test option ROM template)."""
