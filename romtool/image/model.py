@@ -123,9 +123,12 @@ class Image:
         self._segments[lo:hi] = [Segment(start, bytes(buf))]
 
     def _first_touching(self, address: int) -> int:
-        """Index of the first segment whose stop >= address."""
-        stops = [s.stop for s in self._segments]
-        return bisect.bisect_left(stops, address)
+        """Index of the first segment whose stop >= address.
+
+        A binary search on the segments themselves (no list of stops is built), so adding
+        many records to a file-sized image stays O(log n) per add to find the spot.
+        """
+        return bisect.bisect_left(self._segments, address, key=lambda s: s.stop)
 
     # --- queries ----------------------------------------------------------------------
 
