@@ -57,6 +57,9 @@ INFO_IMAGE_BLOCK = 0x0A
 VERSION = "1.0"
 """Version string the payload prints (``VERSION_STR`` in the assembly source)."""
 
+THREE_C503_SIZE = 8192
+"""The 3c503 decodes 8 KiB and reads its last two bytes as 80 80."""
+
 MAX_BLOCKS = 255
 """The size byte holds at most 255 blocks (130 560 bytes); 0 is rejected by BIOSes."""
 
@@ -118,6 +121,7 @@ def build_selftest(
     flags: SelftestFlag | None = None,
     pause_seconds: int = 10,
     layout: ChipLayout | None = None,
+    three_c503: bool = False,
 ) -> bytes:
     """Build the self-test ROM for one card.
 
@@ -130,6 +134,8 @@ def build_selftest(
             (0..14; 0 means no wait).
         layout: the chip geometry for the window check, or None (the payload then says
             "size not recorded").
+        three_c503: build for a 3c503: 8 KiB with ``80 80`` in the last two bytes (what that
+            card shows there whatever the chip holds), inside the checksum.
 
     Returns:
         The finished image: size byte, PCIR ids and lengths, PnP checksum, ROM checksum.
@@ -140,6 +146,10 @@ def build_selftest(
     """
     rom = bytearray(template())
     natural = len(rom)
+    if three_c503:
+        if size not in (None, THREE_C503_SIZE):
+            raise BuildError("the 3c503 window is 8 KiB", expected=THREE_C503_SIZE, actual=size)
+        size = THREE_C503_SIZE
     if size is None:
         size = natural
     if size % BLOCK:
@@ -178,6 +188,8 @@ def build_selftest(
             layout.chip_size // BLOCK,
             layout.image_offset // BLOCK,
         )
+    if three_c503:
+        rom[THREE_C503_SIZE - 2 : THREE_C503_SIZE] = b"\x80\x80"
     # Inner checksum first, then the ROM checksum that covers it.
     rom[PNP_OFF + PNP_CHECKSUM] = 0
     rom[PNP_OFF + PNP_CHECKSUM] = -sum(rom[PNP_OFF : PNP_OFF + PNP_LEN]) & 0xFF
@@ -214,22 +226,3 @@ def fill_block(index: int) -> bytes:
     The payload reads these to tell which chip block the window shows at each address.
     """
     return FILL_MAGIC + struct.pack("<H", index) + b"\xff" * (BLOCK - len(FILL_MAGIC) - 2)
-
-
-def fill_chip(image: bytes, layout: ChipLayout) -> bytes:
-    """The whole chip: ``image`` at ``layout.image_offset``, filler blocks everywhere else.
-
-    Raises:
-        BuildError: the image does not fit, or the layout is not in 512-byte blocks.
-    """
-    _check_layout(layout, len(image))
-    out = bytearray()
-    first = layout.image_offset // BLOCK
-    last = first + (len(image) + BLOCK - 1) // BLOCK
-    for index in range(layout.chip_size // BLOCK):
-        if index == first:
-            out += image
-            out += b"\xff" * ((-len(image)) % BLOCK)
-        elif not first <= index < last:
-            out += fill_block(index)
-    return bytes(out)
