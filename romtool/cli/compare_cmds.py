@@ -7,8 +7,6 @@ Both are thin: they load files into :class:`~romtool.image.Image` s, call
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Callable
 from typing import Any
 
 import click
@@ -17,9 +15,10 @@ from romtool.analysis import CompareReport, Wanted
 from romtool.analysis import compare as compare_images
 from romtool.analysis import stability as compare_reads
 from romtool.analysis.classify import DiffClass
+from romtool.analysis.files import load_image
 from romtool.cli.common import emit_json, force_option, json_option, use_color
 from romtool.errors import UsageError
-from romtool.fileio import check_writable, read_input, write_atomic
+from romtool.fileio import check_writable, write_atomic
 from romtool.image.model import Image
 from romtool.units import format_size
 
@@ -40,19 +39,6 @@ CLASS_STYLE = {
     DiffClass.ONLY_A: "magenta",
     DiffClass.ONLY_B: "magenta",
 }
-
-
-def load_image(path: str) -> Image:
-    """Load a file as an image: through the image format loader when it is available
-    (raw, Intel HEX, S-records), else as raw bytes at address 0."""
-    try:
-        formats = importlib.import_module("romtool.image.formats")
-    except ModuleNotFoundError:
-        formats = None
-    loader: Callable[[str], Image] | None = getattr(formats, "load", None)
-    if loader is not None:
-        return loader(path)
-    return Image.from_bytes(read_input(path))
 
 
 def _wanted(value: str | None, a: str, b: str) -> Wanted:
@@ -114,7 +100,7 @@ def _print_report(rep: CompareReport, max_ranges: int) -> None:
                 f"  A {_hexbytes(rep.a.image, r.start, r.stop)}{more}"
                 f"  B {_hexbytes(rep.b.image, r.start, r.stop)}{more}"
             )
-        click.echo(line)
+        click.echo(line.rstrip())
     if len(listed) < len(rep.ranges):
         click.echo(f"  ... and {len(rep.ranges) - len(listed)} more (--max 0 lists all)")
     if rep.classification is not None and rep.classification.findings:
