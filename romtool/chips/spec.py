@@ -317,6 +317,12 @@ class ChipSpec:
         raise ValueError(f"{self.name}: no sector contains 0x{address:X}")
 
     @property
+    def oe_vpp_shared(self) -> bool:
+        """True when VPP shares the OE pin (28-pin 27C512: pin 22), so program-verify reads
+        need VPP removed first."""
+        return self.technology.is_eprom and self.pins == 28 and self.vpp_pin == 22
+
+    @property
     def sectors_total(self) -> int:
         """Sum of the sector layout (must equal :attr:`size` when there are sectors)."""
         return sum(group.total for group in self.sectors)

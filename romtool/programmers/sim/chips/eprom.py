@@ -39,8 +39,6 @@ UV_FULL_ERASE_MIN = 15.0
 """Minutes of UV (2537 Å) for a full erase; datasheets quote 15-20 minutes."""
 A9_ID_MASK = 0x1
 """With A9 at 12 V only A0 matters: 0 -> manufacturer, 1 -> device."""
-OE_VPP_PIN = 22
-"""On a 28-pin 27C512 OE and VPP share pin 22: with VPP applied the outputs are off."""
 SIGNATURE_READ_US = 0.15
 """A signature read is an ordinary read cycle (tACC 150 ns)."""
 
@@ -196,7 +194,7 @@ class EpromModel(ChipModel):
         return value
 
     def _read(self, address: int) -> int:
-        if self.spec.vpp_pin == OE_VPP_PIN and self.spec.pins == 28 and self.vpp_mv is not None:
+        if self.spec.oe_vpp_shared and self.vpp_mv is not None:
             return FLOATING_BUS
         if address in self._charge:
             return self._resolve(address, self.vcc_mv)
