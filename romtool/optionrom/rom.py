@@ -395,12 +395,13 @@ def walk_chain(buf: Buffer, start: int = 0, *, strict: bool = True) -> Chain:
     Each image's length is its PCIR image length (or, without a PCIR, its size byte); the
     PCIR last-image bit, or an image without PCIR, ends the chain. Every problem that stops
     the walk is raised as :class:`RomFormatError` when ``strict``; otherwise it is recorded in
-    :attr:`Chain.problems` and the images found so far are returned.
+    :attr:`Chain.problems` and the images found so far are returned. A missing next image
+    (last-image bit clear on the file's last image) is always only recorded: it is a flaw of
+    that image, which lint reports.
 
     Raises:
         RomFormatError: (strict) no ``55 AA`` at ``start``, an image runs past the end, a
-            zero image length, more than :data:`MAX_CHAIN_IMAGES` images, or the next image
-            has no ``55 AA``.
+            zero image length, or more than :data:`MAX_CHAIN_IMAGES` images.
     """
     chain = Chain()
 
@@ -418,17 +419,27 @@ def walk_chain(buf: Buffer, start: int = 0, *, strict: bool = True) -> Chain:
         n = len(chain.images)
         if n >= MAX_CHAIN_IMAGES:
             return problem(f"more than {MAX_CHAIN_IMAGES} images in the chain", pos)
+        if n and (pos + 3 > len(buf) or not is_rom_start(buf, pos)):
+            # The previous image's PCIR says more follow, but nothing does: a flaw of that
+            # image (its last-image bit), not unreadable input, so it is never raised.
+            chain.problems.append(
+                f"image {n}: PCIR says more images follow (last-image bit clear), but there"
+                f" is no 55 AA at 0x{pos:X}"
+            )
+            return chain
         if pos + 3 > len(buf):
             return problem(
-                f"image {n + 1} is truncated",
+                "file is too short for an option ROM",
                 pos,
                 expected="at least 3 bytes",
                 actual=f"{max(len(buf) - pos, 0)} bytes",
             )
         if not is_rom_start(buf, pos):
-            what = "no option ROM" if n == 0 else f"image {n + 1}: no option ROM"
             return problem(
-                what, pos, expected="55 AA", actual=bytes(buf[pos : pos + 2]).hex(" ").upper()
+                "no option ROM",
+                pos,
+                expected="55 AA",
+                actual=bytes(buf[pos : pos + 2]).hex(" ").upper(),
             )
         img = RomImage(buf, pos, len(buf), index=n)
         pcir = img.pcir
