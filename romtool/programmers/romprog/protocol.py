@@ -141,6 +141,8 @@ class ProfileFlag(IntFlag):
     NONE = 0
     ELECTRIC_ERASE = 1 << 0
     UV_ERASE = 1 << 1
+    OE_VPP_SHARED = 1 << 2
+    """VPP shares the OE pin (28-pin 27C512): remove VPP before every verify read."""
 
 
 @dataclass(frozen=True)
