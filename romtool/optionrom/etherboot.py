@@ -1,14 +1,16 @@
 """Etherboot mode: finalise a ROM exactly as Etherboot 5.4's ``makerom.pl`` does.
 
 The algorithm is restated from the facts in our option-ROM notes (makerom 5.4, section 1.3)
-and reproduces that tool's output byte for byte on the inputs it accepts, with three
-deliberate differences that only refuse, never change bytes:
+and reproduces that tool's output byte for byte on the inputs it accepts, with a few
+deliberate differences (all but the last only refuse, never change bytes):
 
 * numbers come in already parsed (``0x``/decimal, ``V:D``): there is no Perl ``oct()``;
 * a size byte of 0 (ROMs of 128 KiB and more) is refused, since every BIOS rejects it,
   unless ``strict=False`` (then the makerom bytes, size byte 0 included, are produced);
 * a size that is not a multiple of 512 is refused (makerom truncates the size byte and the
-  checksum no longer covers what the BIOS sums).
+  checksum no longer covers what the BIOS sums);
+* an ident that does not fit the blank tail is an error (makerom silently leaves it out), and
+  the ident ``"0"`` is text (Perl's truthiness made makerom skip it).
 
 What makerom does, in order: pad with 0xFF to a power of two from 8 KiB (or to the given
 size), write the size byte, place the ident 2 bytes before the end when the $PnP product
