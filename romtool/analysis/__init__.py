@@ -18,7 +18,7 @@ from romtool.analysis.classify import (
 from romtool.analysis.diff import ImageDiff, diff_bytes, diff_images
 from romtool.analysis.hashes import Digests, digests, sum8
 from romtool.analysis.report import CompareReport, Side, Wanted, compare
-from romtool.analysis.roms import RomEntry, RomListing, list_roms
+from romtool.analysis.roms import RomListing, describe_hit, list_roms
 from romtool.analysis.stability import Stability, UnstableByte, stability
 
 __all__ = [
@@ -30,7 +30,6 @@ __all__ = [
     "Finding",
     "FindingKind",
     "ImageDiff",
-    "RomEntry",
     "RomListing",
     "Side",
     "Stability",
@@ -39,6 +38,7 @@ __all__ = [
     "byte_class",
     "classify",
     "compare",
+    "describe_hit",
     "diff_bytes",
     "diff_images",
     "digests",

@@ -77,8 +77,8 @@ def _print_report(rep: CompareReport, max_ranges: int) -> None:
             f"{label}: {side.name:<{width}}  {format_size(len(side.image))}{where}  "
             f"crc32 {dg.crc32:08x}  sum8 0x{dg.sum8:02X}  md5 {dg.md5}"
         )
-        for rom in side.roms.roms:
-            click.echo(f"   option ROM {rom.describe()}")
+        for line in side.roms.lines():
+            click.echo(f"   option ROM at {line}")
     if rep.same:
         click.echo(_style("same", "green", color))
         return

@@ -36,6 +36,15 @@ class Cell:
     cls: DiffClass | None
 
 
+def _flat(image: Image, start: int, stop: int) -> bytes:
+    """The bytes of ``[start, stop)``; a dump that is one segment covering it is used as it is
+    (no copy of 16 MiB), anything else is flattened with :data:`FILL` in the holes."""
+    segs = image.segments
+    if len(segs) == 1 and segs[0].start == start and segs[0].stop == stop:
+        return segs[0].data
+    return image.to_bytes(fill=FILL, start=start, stop=stop)
+
+
 def _presence(image: Image) -> tuple[list[int], list[int]]:
     segs = image.segments
     return [s.start for s in segs], [s.stop for s in segs]
@@ -60,8 +69,8 @@ class CompareModel:
         hi = max((s.stop for s in spans), default=0)
         self.start = lo - lo % 16
         self.stop = hi
-        self.flat_a = a.to_bytes(fill=FILL, start=self.start, stop=self.stop)
-        self.flat_b = b.to_bytes(fill=FILL, start=self.start, stop=self.stop)
+        self.flat_a = _flat(a, self.start, self.stop)
+        self.flat_b = _flat(b, self.start, self.stop)
         self._pa = _presence(a)
         self._pb = _presence(b)
         self.width = width

@@ -7,6 +7,7 @@ diff arrives.
 
 from __future__ import annotations
 
+import threading
 from typing import ClassVar
 
 from textual import work
@@ -26,6 +27,10 @@ from romtool.tui.compare_model import CompareModel
 from romtool.tui.hexview import HexDiffView
 from romtool.tui.minimap import Minimap
 from romtool.units import format_size, parse_address
+
+PAINT_WAIT_S = 1.0
+"""The worker waits at most this long for the first paint before it starts the diff: the diff
+holds the GIL for much of its run, and the rows should appear before it, not after."""
 
 MAX_FINDINGS_SHOWN = 3
 """Findings listed in the summary panel (all of them are in ``romtool compare`` output)."""
@@ -112,6 +117,7 @@ class CompareScreen(Screen[None]):
         )
         self.model: CompareModel | None = None
         self.report: CompareReport | None = None
+        self._painted = threading.Event()
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -134,7 +140,9 @@ class CompareScreen(Screen[None]):
         try:
             if self.model is None:
                 a, b = (s if isinstance(s, Image) else load_image(s) for s in self.source)
+                self._painted.clear()
                 self.post_message(self.Loaded(CompareModel(a, b, wanted=self.wanted)))
+                self._painted.wait(PAINT_WAIT_S)
             else:
                 a, b = self.model.a, self.model.b
             report = compare(a, b, wanted=self.wanted, name_a=self.names[0], name_b=self.names[1])
@@ -148,6 +156,7 @@ class CompareScreen(Screen[None]):
         self.query_one(HexDiffView).set_model(message.model)
         self.query_one(Minimap).set_model(message.model)
         self._summary()
+        self.call_after_refresh(self._painted.set)
 
     def on_compare_screen_diff_ready(self, message: DiffReady) -> None:
         self.report = message.report

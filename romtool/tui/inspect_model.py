@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from romtool.errors import RomtoolError
 from romtool.optionrom import RomImage, Where, walk_chain
 from romtool.optionrom.fields import HeaderView
+from romtool.optionrom.lint import Severity, Verdict
+from romtool.optionrom.report import inspect_rom
 
 
 @dataclass
@@ -57,7 +59,10 @@ def header_node(parent: Node, view: HeaderView, image_offset: int) -> Node:
     for f in view.FIELDS:
         if view.offset + f.offset + f.size > view.limit:
             continue
-        node.add(f"+0x{f.offset:02X} {f.name} = {_value(view, f.name)}  {f.doc}")
+        value = _value(view, f.name)
+        if value == "None":  # an optional field beyond the structure's declared length
+            continue
+        node.add(f"+0x{f.offset:02X} {f.name} = {value}  {f.doc}")
     return node
 
 
@@ -96,8 +101,17 @@ def image_node(parent: Node, img: RomImage) -> Node:
     return node
 
 
+SEVERITY_LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warn", Severity.INFO: ""}
+
+
+def _verdict(parent: Node, who: str, verdict: Verdict) -> None:
+    word = "runs it" if verdict.accepted else "refuses it"
+    parent.add(f"{who} {word}: {verdict.reason}", level="ok" if verdict.accepted else "error")
+
+
 def inspect_tree(data: bytes, name: str) -> Node:
-    """The tree for one ROM file: its chain of images and any problem that stopped the walk."""
+    """The tree for one ROM file: its images with their headers and lint findings, the BIOS
+    verdicts, and any problem that stopped the walk."""
     root = Node(f"{name}: {len(data)} bytes")
     try:
         chain = walk_chain(data, strict=False)
@@ -106,8 +120,28 @@ def inspect_tree(data: bytes, name: str) -> Node:
         return root
     if not chain.images:
         root.add("no option ROM (no 55 AA at the start)", level="error")
+    try:
+        report = inspect_rom(data)
+    except RomtoolError as exc:
+        report = None
+        root.add(f"lint: {exc}", level="error")
     for img in chain.images:
-        image_node(root, img)
+        node = image_node(root, img)
+        if report is not None:
+            for f in report.findings:
+                if f.image == img.index:
+                    node.add(f"{f.severity}: {f.message}", level=SEVERITY_LEVEL[f.severity])
     for problem in chain.problems:
         root.add(problem, level="error")
+    if report is not None:
+        for f in report.findings:
+            if f.image is None and f.code != "chain":
+                root.add(f"{f.severity}: {f.message}", level=SEVERITY_LEVEL[f.severity])
+        bios = Node("BIOS verdict")
+        root.children.insert(0, bios)
+        if report.seabios is not None and report.seabios_target is not None:
+            v, d = report.seabios_target
+            _verdict(bios, f"SeaBIOS (as PCI {v:04x}:{d:04x})", report.seabios)
+        _verdict(bios, "ISA BIOS scan", report.isa)
+        bios.level = "ok" if all(n.level == "ok" for n in bios.children) else "warn"
     return root

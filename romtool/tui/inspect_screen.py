@@ -62,7 +62,10 @@ class InspectScreen(Screen[None]):
         tree.clear()
         tree.root.set_label(message.root.label)
         self._fill(tree.root, message.root)
-        tree.root.expand_all()
+        # Verdict, images and findings open; header field tables closed until asked for.
+        tree.root.expand()
+        for child in tree.root.children:
+            child.expand()
 
     def _fill(self, target: TreeNode[None], node: Node) -> None:
         for child in node.children:

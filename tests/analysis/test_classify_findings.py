@@ -137,6 +137,8 @@ def test_plain_compare_and_json() -> None:
     assert data["ranges_total"] == 2 and len(data["ranges"]) == 1  # type: ignore[arg-type]
     assert data["a"]["name"] == "a.rom"  # type: ignore[index]
     roms = data["a"]["roms"]["images"]  # type: ignore[index]
-    assert roms[0]["address"] == 0 and roms[0]["size"] == 512
+    assert (
+        roms[0]["address"] == 0 and roms[0]["size"] == 512 and roms[0]["checksum_ok"] is True
+    )  # 55+AA+01 = 0x100
     same = compare(a, a.copy())
     assert same.same and same.ranges == ()
