@@ -20,7 +20,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from romtool.chips.spec import ChipId, ChipSpec
-from romtool.errors import ChipDatabaseError, ProgrammerError, RomtoolError, TransportError
+from romtool.errors import (
+    ChipDatabaseError,
+    ProgrammerError,
+    RomtoolError,
+    TransportError,
+    UsageError,
+)
 from romtool.events import Reporter
 from romtool.programmers.base import (
     Capability,
@@ -98,7 +104,7 @@ def _yes(value: str | None, default: bool, key: str) -> bool:
         return True
     if v in ("0", "no", "n", "false", "off"):
         return False
-    raise ChipDatabaseError(f"bad value {value!r} for tl866 option {key}: expected yes or no")
+    raise UsageError(f"bad value {value!r} for tl866 option {key}: expected yes or no")
 
 
 class Tl866Programmer(Programmer):
@@ -148,14 +154,11 @@ class Tl866Programmer(Programmer):
 
     @classmethod
     def from_options(cls, arg: str | None, options: dict[str, str]) -> Tl866Programmer:
-        """Build from a parsed spec string ``tl866[:SERIAL][,k=v...]``."""
-        known = {"infoic", "unverified", "unprotect", "protect"}
-        unknown = set(options) - known
-        if unknown:
-            raise ChipDatabaseError(
-                f"unknown tl866 option {sorted(unknown)[0]!r}: expected one of "
-                + ", ".join(sorted(known))
-            )
+        """Build from a parsed spec string ``tl866[:SERIAL][,k=v...]`` (options checked).
+
+        Raises:
+            UsageError: a yes/no option with another value.
+        """
         return cls(
             arg,
             infoic_path=options.get("infoic"),

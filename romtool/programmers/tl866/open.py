@@ -1,0 +1,44 @@
+"""``tl866[:SERIAL][,k=v...]``: the factory and discovery hook for the registry."""
+
+from __future__ import annotations
+
+from romtool.programmers.registry import (
+    Discovered,
+    OpenContext,
+    ProgrammerSpec,
+    check_options,
+)
+from romtool.programmers.tl866.driver import Tl866Programmer, detect
+
+OPTIONS = {"infoic", "unverified", "unprotect", "protect"}
+
+
+def open_tl866(spec: ProgrammerSpec, context: OpenContext) -> Tl866Programmer:
+    """Factory for ``tl866`` specs (see :mod:`romtool.programmers.registry`).
+
+    Raises:
+        UsageError: an unknown option or a bad yes/no value.
+    """
+    check_options(spec, OPTIONS)
+    return Tl866Programmer.from_options(spec.target, spec.options)
+
+
+def discover() -> list[Discovered]:
+    """Connected TL866II+/T48 units with model, firmware and serial.
+
+    A unit that cannot be opened is still listed, with the reason (for a permission problem
+    the reason names the udev rule to install).
+    """
+    out: list[Discovered] = []
+    for dev in detect():
+        if dev.error is not None:
+            out.append(Discovered("tl866", f"XGecu programmer at {dev.location}: {dev.error}"))
+            continue
+        state = " (in bootloader mode: replug it)" if dev.bootloader else ""
+        out.append(
+            Discovered(
+                f"tl866:{dev.serial}" if dev.serial else "tl866",
+                f"{dev.model} firmware {dev.firmware} serial {dev.serial}{state}",
+            )
+        )
+    return out
