@@ -407,17 +407,31 @@ def _findings(
     out.extend(_data_bit_findings(w, d, bit_program, bit_erase))
     blank = [r.range for r in ranges if r.cls is DiffClass.BLANK]
     if blank:
-        tail = blank[-1].stop >= min(wanted.stop, dump.stop) and len(blank[-1]) > 1
-        where = f" from 0x{blank[-1].start:X} to the end" if tail else ""
-        out.append(
-            Finding(
-                FindingKind.NOT_WRITTEN,
-                f"{_bytes(total_length(blank))} that differ read 0xFF{where}: not written "
-                f"(a write that stopped early, or skipped blocks)",
-                address=blank[-1].start if tail else blank[0].start,
-                value=total_length(blank),
+        # Where the dump turns 0xFF for good: a write that stopped there leaves exactly this.
+        tail = dump.start + len(d.rstrip(bytes([ERASED])))
+        after = [r for r in blank if r.start >= tail]
+        if after:
+            out.append(
+                Finding(
+                    FindingKind.NOT_WRITTEN,
+                    f"the dump reads 0xFF from 0x{after[0].start:X} to its end where the image "
+                    f"has data ({_bytes(total_length(after))} differ): the write stopped early "
+                    f"there, or the chip ends there",
+                    address=after[0].start,
+                    value=total_length(after),
+                )
             )
-        )
+        inside = [r for r in blank if r.start < tail]
+        if inside:
+            out.append(
+                Finding(
+                    FindingKind.NOT_WRITTEN,
+                    f"{_bytes(total_length(inside))} in {len(inside)} ranges read 0xFF where "
+                    f"the image has data: not written (skipped blocks?)",
+                    address=inside[0].start,
+                    value=total_length(inside),
+                )
+            )
     needs_erase = [r for r in ranges if r.cls is DiffClass.NEEDS_ERASE]
     if needs_erase:
         out.append(

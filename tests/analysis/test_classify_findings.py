@@ -66,7 +66,7 @@ def test_blank_dump_and_write_that_stopped() -> None:
     rep = compare(Image.from_bytes(want), Image.from_bytes(stopped), wanted=Wanted.A)
     assert rep.ranges[-1].cls is DiffClass.BLANK
     found = [f for f in rep.classification.findings if f.kind is FindingKind.NOT_WRITTEN]  # type: ignore[union-attr]
-    assert found and "to the end" in found[0].message
+    assert found and "from 0x1388 to its end" in found[0].message and found[0].address == 5000
 
 
 def test_image_elsewhere_and_repeated() -> None:
