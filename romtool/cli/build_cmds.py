@@ -133,7 +133,7 @@ def build(
     \b
     Examples:
       romtool build rtl8139 --from rtl8139.zrom --ident "rtl8139 boot" -o rtl.rom
-      romtool build e1000 --pci 8086:100f --chip 27C512 -o e1000.bin
+      romtool build e1000 --pci 8086:100f --chip 27C010 -o e1000.bin
       romtool build 3c509 --payload selftest --chip 27C256 -o test.bin
     """
     pci_id = parse_pci_id(pci) if pci else None
