@@ -56,6 +56,11 @@ UNDI_SUM_LEN = 0x16
 PCIR_VENDOR = 0x04
 PCIR_DEVICE = 0x06
 PCIR_IMAGE_LEN = 0x10
+PCIR_INDICATOR = 0x15
+LAST_IMAGE = 0x80
+"""PCIR indicator bit 7: the last image of a chain."""
+NEAR_JUMPS = (0xE9, 0xE8)
+"""``E9``/``E8 rel16`` at 3 cover byte 5, so such an image cannot be an Etherboot one."""
 
 THREE_C503_SIZE = 8192
 """The 3c503 fix-up applies only to an 8 KiB ROM."""
@@ -134,7 +139,8 @@ def makerom(
 
     Raises:
         RomFormatError: fewer than 3 bytes, or no ``55 AA``.
-        BuildError: a size that is not a multiple of 512 or does not fit the size byte,
+        BuildError: a near jump at 3 (byte 5 is code), a PCIR saying more images follow,
+            a size that is not a multiple of 512 or does not fit the size byte,
             an input larger than 256 KiB, an ident that is not ASCII or does not fit the
             blank space at the end, ids given for a ROM without valid PCIR/$PnP headers.
     """
@@ -150,7 +156,22 @@ def makerom(
         raise BuildError(
             "driver binary larger than makerom's 256 KiB limit", expected=f"<= {MAX_SIZE}", actual=n
         )
+    if n > 3 and raw[3] in NEAR_JUMPS:
+        raise BuildError(
+            f"byte 5 is part of the {raw[3]:02X} rel16 jump at 3: not an Etherboot layout",
+            hint="use --mode ipxe for iPXE/gPXE images",
+        )
     rom = bytearray(raw)
+    pci_at = _u16(rom, OFF_PCIR_PTR)
+    if (
+        rom[pci_at : pci_at + 4] == b"PCIR"
+        and pci_at + PCIR_INDICATOR < n
+        and not rom[pci_at + PCIR_INDICATOR] & LAST_IMAGE
+    ):
+        raise BuildError(
+            "the PCIR says more images follow: Etherboot mode finalises a single image",
+            hint="finalise each image, then chain them with `romtool cat`",
+        )
 
     if size is not None:
         if size <= 0 or size % BLOCK:

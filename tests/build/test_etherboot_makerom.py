@@ -14,7 +14,15 @@ from hypothesis import strategies as st
 
 from romtool.errors import BuildError, RomFormatError
 from romtool.optionrom.etherboot import makerom
-from tests.build.synth import EB_PCIR, EB_PNP, EB_UNDI, etherboot_isa, etherboot_pci, sum8
+from tests.build.synth import (
+    EB_PCIR,
+    EB_PNP,
+    EB_UNDI,
+    etherboot_isa,
+    etherboot_pci,
+    ipxe_image,
+    sum8,
+)
 
 IDENT = "rtl8139.zrom 5.4.4 (GPL) etherboot.org"
 
@@ -167,6 +175,12 @@ def test_bad_inputs() -> None:
         makerom(etherboot_pci(8191), ident=IDENT)
     with pytest.raises(BuildError, match="ASCII"):
         makerom(etherboot_pci(3000), ident="caf\u00e9")
+    with pytest.raises(BuildError, match="jump at 3"):
+        makerom(ipxe_image(4))
+    chained = bytearray(etherboot_pci(3000))
+    chained[EB_PCIR + 0x15] = 0
+    with pytest.raises(BuildError, match="more images"):
+        makerom(bytes(chained))
     with pytest.raises(BuildError, match="256 KiB"):
         makerom(b"\x55\xaa" + bytes(262150))
 
