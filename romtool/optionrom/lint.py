@@ -437,7 +437,7 @@ def _is_valid_rom(buf: Buffer, pos: int) -> str | None:
     if pos + size > len(buf):
         return f"size byte says {size} bytes, but only {len(buf) - pos} are there"
     if sum8(buf, pos, pos + size):
-        return "bad checksum (SeaBIOS logs 'Found option rom with bad checksum')"
+        return "bad checksum"
     return None
 
 
@@ -468,6 +468,8 @@ def seabios_verdict(buf: Buffer, vendor: int, device: int) -> Verdict:
             why = _is_valid_rom(buf, pos)
             if why is None:
                 return Verdict(True, f"image {index + 1} matches {vendor:04x}:{device:04x}", index)
+            if why == "bad checksum":
+                why += " (SeaBIOS logs 'Found option rom with bad checksum')"
             return Verdict(False, f"image {index + 1} matches, but {why}", index)
         if buf[p + 0x15] & 0x80:
             return Verdict(

@@ -145,7 +145,7 @@ def test_detection_by_extension_and_content(tmp_path: Path) -> None:
 def test_hex_file_with_binary_content_says_so(tmp_path: Path) -> None:
     p = tmp_path / "rom.hex"
     p.write_bytes(b"\x55\xaa\x10\xe9" + os.urandom(100))
-    with pytest.raises(FormatError, match="binary data in a Intel HEX file") as info:
+    with pytest.raises(FormatError, match="binary data where Intel HEX records should be") as info:
         load_image(p)
     assert "--from raw" in str(info.value)
 

@@ -21,11 +21,11 @@ def text_lines(data: bytes, path: str, what: str) -> list[str]:
     if bad is not None:
         line = data.count(b"\n", 0, bad.start()) + 1
         raise FormatError(
-            f"binary data in a {what} file (byte 0x{data[bad.start()]:02X} at offset"
+            f"binary data where {what} records should be (byte 0x{data[bad.start()]:02X} at offset"
             f" 0x{bad.start():X})",
             path=path,
             line=line,
-            hint="if it really is a binary image, say --from raw",
+            hint="a binary image wants a .bin or .rom name (or --from raw)",
         )
     lines = [s.strip() for s in data.decode("ascii").replace("\x1a", "").splitlines()]
     if not any(lines):
