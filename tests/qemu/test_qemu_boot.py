@@ -106,10 +106,12 @@ def test_selftest_sees_the_whole_chip_or_the_alias(cli: Any, work: Path) -> None
     # SeaBIOS copies a whole -option-rom file, so the file stands in for the socket window.
     whole = boot(work / "chip.bin", work, how="isa")
     assert "chip 32 KiB, image at +0 KiB: whole chip visible" in whole.com1
+    assert whole.roms_run and isa_says(cli, work / "chip.bin") is True
     aliased = work / "alias.bin"
     aliased.write_bytes(chip[:16384] * 2)  # a socket that decodes only 16 KiB
     seen = boot(aliased, work, how="isa")
     assert "at +16 KiB a copy of +0 KiB, the socket decodes 16 KiB only" in seen.com1
+    assert seen.roms_run and isa_says(cli, aliased) is True
     cut = work / "cut.bin"
     cut.write_bytes(chip[:8192] + b"\xff" * 8192)  # the window ends after the image
     ends = boot(cut, work, how="isa")
