@@ -148,10 +148,13 @@ def test_permission_error_points_to_udev_rule(monkeypatch) -> None:
 def test_overcurrent_at_begin_powers_down(sim_bus, model: str) -> None:
     sim = sim_bus(model, "AT27C256R", overcurrent_after=0)
     prog = opened("AT27C256R")
-    with prog, pytest.raises(DeviceError, match="overcurrent") as exc:
+    with pytest.raises(DeviceError, match="overcurrent") as exc:
         prog.read(Range(0, 0x8000))
-    assert exc.value.hint and "orientation" in exc.value.hint
+    # Ended by the operation itself, not only later by close().
     assert sim.stats.ends == sim.stats.begins == 1
+    assert sim.chip is not None and sim.chip.vcc_mv == 0
+    assert exc.value.hint and "orientation" in exc.value.hint
+    prog.close()
 
 
 @pytest.mark.parametrize("model", MODELS)

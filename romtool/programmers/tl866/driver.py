@@ -329,12 +329,8 @@ class Tl866Programmer(Programmer):
         if not profile.has_chip_id:
             return None
         nbytes = profile.chip_id_bytes
-        session.begin(profile)
-        try:
+        with session.transaction(profile):
             _type, value = session.chip_id(nbytes)
-            session.end()
-        finally:
-            session.end_quietly()
         return ChipId((value >> 8 * (nbytes - 1)) & 0xFF, value & 0xFF)
 
     def read(self, rng: Range, reporter: Reporter | None = None) -> bytes:
@@ -345,16 +341,12 @@ class Tl866Programmer(Programmer):
         block = profile.read_buffer_size
         start = rng.start - rng.start % block
         out = bytearray()
-        session.begin(profile)
-        try:
+        with session.transaction(profile):
             for piece in Range(start, rng.stop).chunks(block):
                 length = self._read_length(piece, block, profile.code_memory_size)
                 data = session.read_block(piece.start, length, word_bus=profile.word_bus)
                 out += data[: len(piece)]
                 rep.progress(max(0, min(piece.stop, rng.stop) - rng.start), len(rng))
-            session.end()
-        finally:
-            session.end_quietly()
         skip = rng.start - start
         return bytes(out[skip : skip + len(rng)])
 
@@ -388,13 +380,13 @@ class Tl866Programmer(Programmer):
         self._check_range(rng, "program")
         rep = nullable(reporter)
         block = profile.write_buffer_size
+        if block <= 0:
+            raise ChipDatabaseError(f"{profile.name}: the database entry has no write buffer size")
         start = rng.start - rng.start % block
         stop = min(chip.size, -(-rng.stop // block) * block)
         buf = bytearray(self._background(Range(start, stop), rng))
         buf[rng.start - start : rng.stop - start] = data
-        done = 0
-        session.begin(profile)
-        try:
+        with session.transaction(profile):
             if profile.protect_off_before_write and self.unprotect:
                 session.protect(on=False)
             for piece in Range(start, stop).chunks(block):
@@ -406,9 +398,6 @@ class Tl866Programmer(Programmer):
                     on_commit(done)
             if profile.can_protect_after and self.protect_after:
                 session.protect(on=True)
-            session.end()
-        finally:
-            session.end_quietly()
         return ProgramReport(committed=len(data))
 
     def _background(self, whole: Range, rng: Range) -> bytes:
@@ -431,10 +420,6 @@ class Tl866Programmer(Programmer):
         if not profile.can_erase:
             raise ProgrammerError(f"{chip.name} cannot be erased electrically", op="erase")
         rep = nullable(reporter)
-        session.begin(profile)
-        try:
+        with session.transaction(profile):
             session.erase()
-            session.end()
-        finally:
-            session.end_quietly()
         rep.progress(chip.size, chip.size)

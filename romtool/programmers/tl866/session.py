@@ -9,6 +9,8 @@ caller can forget the overcurrent check.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from romtool.errors import DeviceError, ProgramFailure, ProtocolError, RomtoolError
@@ -108,13 +110,31 @@ class Tl866Session:
         return status
 
     def begin(self, profile: Tl866Profile, *, icsp: int = 0) -> None:
-        """Begin a transaction for ``profile`` (powers the socket), then check overcurrent."""
+        """Begin a transaction for ``profile`` (powers the socket), then check overcurrent.
+
+        On overcurrent (or any failure of the check) the transaction is ended before the
+        error propagates, so the socket is powered down.
+        """
         op = f"begin transaction for {profile.name}"
         self._send(
             p.Endpoint.EP1_OUT, p.encode_begin_transaction(profile.begin_params(), icsp=icsp), op
         )
         self.in_transaction = True
-        self.status(op)
+        try:
+            self.status(op)
+        except RomtoolError:
+            self.end_quietly()
+            raise
+
+    @contextmanager
+    def transaction(self, profile: Tl866Profile) -> Iterator[None]:
+        """``with session.transaction(profile):`` begin, do the work, end; end on failure too."""
+        self.begin(profile)
+        try:
+            yield
+            self.end()
+        finally:
+            self.end_quietly()
 
     def end(self) -> None:
         """End the transaction (powers the socket down)."""
