@@ -325,7 +325,7 @@ def convert(
 
 
 @click.command()
-@click.argument("dump", type=click.Path(dir_okay=True))
+@click.argument("dump", type=click.Path(dir_okay=True), required=False)
 @json_option
 @click.option(
     "--step",
@@ -334,15 +334,38 @@ def convert(
     show_default=True,
     help="Scan granularity: 2048 like a BIOS, 512 like iPXE's UNDI loader.",
 )
-def scan(dump: str, as_json: bool, step: str) -> int:
+@click.option(
+    "--memory",
+    is_flag=True,
+    help="Scan the live ISA ROM area C0000-EFFFF (read-only, needs root) instead of DUMP.",
+)
+@click.option(
+    "--mem-device",
+    default="/dev/mem",
+    show_default=True,
+    metavar="PATH",
+    help="With --memory: a file standing for physical memory from address 0.",
+)
+def scan(dump: str | None, as_json: bool, step: str, memory: bool, mem_device: str) -> int:
     """Find every option ROM inside DUMP (a chip dump or a memory image).
 
     Lists offset, size, checksum, PCI ids, PnP strings and ident strings, and warns about
     repeated images (a mirrored chip), bad checksums and misaligned images. Exit status 0
     when ROMs were found and all are valid, 1 when none were found or one is invalid.
+    With --memory, scans the option ROMs the BIOS mapped at C0000-EFFFF right now.
     """
-    buf, origin, _fmt = _load_rom(dump)
-    result = scan_roms(buf, step=int(step), base=origin)
+    if memory:
+        if dump is not None:
+            raise UsageError("give either DUMP or --memory, not both")
+        from romtool.programmers.flashcard.memscan import scan_memory
+
+        snap, result = scan_memory(mem_device, step=int(step))
+        buf, origin, dump = snap.data, snap.base, f"{mem_device} {snap.range}"
+    else:
+        if dump is None:
+            raise UsageError("missing DUMP", hint="give a dump file, or --memory")
+        buf, origin, _fmt = _load_rom(dump)
+        result = scan_roms(buf, step=int(step), base=origin)
     if as_json:
         emit_json({"file": dump, **result.as_dict()})
         return 0 if result.ok else EXIT_MISMATCH

@@ -13,8 +13,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from romtool.errors import UsageError
+from romtool.optionrom.scan import STEPS, ScanResult, scan_roms
 from romtool.programmers.transports.mmio import DEV_MEM, ISA_ROM_AREA, IsaMemory, MappedMemory
 from romtool.ranges import Range
+
+BIOS_SCAN_STEP = 2048
+"""The classic BIOS looks for ``55 AA`` every 2 KiB from C8000 (rom-scan does the same)."""
 
 ALL_FF_NOTE = "the whole area reads 0xFF: nothing is decoded there, or this is not a PC"
 ALL_00_NOTE = (
@@ -71,3 +76,36 @@ def read_rom_area(
         return MemorySnapshot(region.start, memory.read(region.start, len(region)), "simulator")
     with MappedMemory(region, path=mem_device, writable=False) as mem:
         return MemorySnapshot(region.start, mem.read(region.start, len(region)), mem_device)
+
+
+def scan_memory(
+    mem_device: str = DEV_MEM,
+    *,
+    step: int = BIOS_SCAN_STEP,
+    memory: IsaMemory | None = None,
+) -> tuple[MemorySnapshot, ScanResult]:
+    """List the option ROMs in the live ISA option-ROM area, read-only, with our lint.
+
+    The area is copied once (:func:`read_rom_area`) and scanned with
+    :func:`romtool.optionrom.scan.scan_roms` at its physical base, so addresses print as
+    ``0xC8000`` and the alignment, checksum, truncation (a ROM that claims to run past
+    0xEFFFF) and mirror warnings apply unchanged. A uniform area adds a warning that says what
+    it likely means.
+
+    Args:
+        mem_device: ``/dev/mem`` or a file standing for physical memory from address 0.
+        step: 2048 (BIOS) or 512 (iPXE's UNDI loader).
+        memory: an open transport instead of ``mem_device`` (the simulator).
+
+    Raises:
+        DevMemError: ``/dev/mem`` cannot be opened or mapped (the message says what to do).
+        UsageError: a bad ``step``.
+    """
+    if step not in STEPS:
+        raise UsageError(f"bad scan step {step}: expected 512 or 2048")
+    snap = read_rom_area(mem_device, memory=memory)
+    result = scan_roms(snap.data, step=step, base=snap.base)
+    note = snap.note()
+    if note is not None:
+        result.warnings.append(note)
+    return snap, result
