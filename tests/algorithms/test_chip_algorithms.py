@@ -324,6 +324,16 @@ def test_at29_locked_and_chip_erase() -> None:
     assert model.snapshot() == b"\xff" * spec.size
 
 
+def test_small_part_sdp_on_its_own_address_lines() -> None:
+    # AT28C64B decodes A12..A0: the algorithm's masked 1555/0AAA must lock and unlock it.
+    spec = get_chip("AT28C64B")
+    model, bus = make("AT28C64B")
+    paged.program_range(bus, spec, 0x40, bytes(64), sdp=SdpAction.PROTECT)
+    assert model.locked and model.snapshot()[0x40:0x80] == bytes(64)
+    paged.program_range(bus, spec, 0x80, bytes(64), sdp=SdpAction.UNLOCK)
+    assert not model.locked and model.snapshot()[0x80:0xC0] == bytes(64)
+
+
 def test_eeprom_weak_byte_rewritten() -> None:
     spec = get_chip("AT28C64B")
     model, bus = make("AT28C64B", weak={3: 1})

@@ -102,7 +102,7 @@ class Decoder:
             if len(steps) > len(seq):
                 continue
             if all(
-                (want_addr == _ANY or addr == want_addr) and value == want_value
+                (want_addr == _ANY or addr == want_addr & self.mask) and value == want_value
                 for (addr, value), (want_addr, want_value) in zip(steps, seq, strict=False)
             ):
                 if len(steps) == len(seq):

@@ -77,7 +77,6 @@ class JedecFlashModel(ChipModel):
 
     def _update(self) -> None:
         now = self.clock.now_us()
-        self._decoder.expire(now, float("inf"))  # command cycles have no time limit
         if self._erase_window_until is not None and now >= self._erase_window_until:
             # The sector-erase window closed: the erase runs for one sector time per sector.
             per = self.spec.timing.sector_erase_typ_us or 0.0
