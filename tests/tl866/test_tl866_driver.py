@@ -271,3 +271,13 @@ def test_erase_refused_for_eprom(sim_bus) -> None:
     sim_bus("t48", "AT27C256R")
     with opened("AT27C256R") as prog, pytest.raises(ProgrammerError, match="cannot be erased"):
         prog.erase()
+
+
+def test_now_is_the_simulated_clock(sim_bus) -> None:
+    sim = sim_bus("tl866ii+", "AT27C256R")
+    with opened("AT27C256R") as prog:
+        t0 = prog.now()
+        assert t0 == sim.clock.now_s()
+        prog.read(Range(0, 0x8000))
+        assert prog.now() - t0 == pytest.approx(sim.clock.now_s() - t0)
+        assert prog.now() > t0

@@ -16,6 +16,7 @@ Options (from the spec string ``tl866[:SERIAL][,k=v...]``):
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -245,6 +246,15 @@ class Tl866Programmer(Programmer):
             self.capabilities,
             limits,
         )
+
+    def now(self) -> float:
+        """Seconds on the programmer's time line: the simulated device's virtual clock when
+        the USB backend models one, else monotonic wall time."""
+        if self._link is not None:
+            device = self._link.device_time_s()
+            if device is not None:
+                return device
+        return time.monotonic()
 
     def _need_session(self, op: str) -> Tl866Session:
         if self._session is None:

@@ -161,14 +161,15 @@ def find_devices(vendor_id: int, product_id: int, *, backend: Any = None) -> lis
         devices = list(found) if found is not None else []
     except usb.core.USBError as exc:
         raise _translate(exc, "enumerate USB devices") from None
-    return [UsbDevice(dev) for dev in devices]
+    return [UsbDevice(dev, be) for dev in devices]
 
 
 class UsbDevice:
     """A found (not yet opened) USB device."""
 
-    def __init__(self, dev: Any) -> None:
+    def __init__(self, dev: Any, backend: Any = None) -> None:
         self._dev = dev
+        self._backend = backend
         self.info = UsbDeviceInfo(
             vendor_id=int(dev.idVendor),
             product_id=int(dev.idProduct),
@@ -182,7 +183,7 @@ class UsbDevice:
         Raises:
             TransportError: permission denied (with the udev hint), busy, or gone.
         """
-        return UsbLink(self._dev, self.info, interface)
+        return UsbLink(self._dev, self.info, interface, self._backend)
 
 
 def _translate(exc: Exception, op: str) -> Exception:
@@ -216,10 +217,11 @@ class UsbLink:
     FIFO. Other methods are called from one thread at a time.
     """
 
-    def __init__(self, dev: Any, info: UsbDeviceInfo, interface: int) -> None:
+    def __init__(self, dev: Any, info: UsbDeviceInfo, interface: int, backend: Any = None) -> None:
         import usb.core
 
         self._dev = dev
+        self._backend = backend
         self.info = info
         self.interface = interface
         self._closed = False
@@ -304,6 +306,19 @@ class UsbLink:
             if exc is not None:
                 raise exc
         return [r if r is not None else b"" for r in results]
+
+    def device_time_s(self) -> float | None:
+        """The device's own time line in seconds, when the backend models one.
+
+        Simulated backends may offer ``device_time_s(address)`` (their virtual clock), so
+        durations and rates reported for a simulated programmer are the modeled ones. Real
+        backends have no such method: None.
+        """
+        hook = getattr(self._backend, "device_time_s", None)
+        if hook is None or self.info.address is None:
+            return None
+        value = hook(self.info.address)
+        return None if value is None else float(value)
 
     def close(self) -> None:
         """Release the interface and free the handle; safe to call twice."""

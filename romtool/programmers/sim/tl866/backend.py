@@ -94,6 +94,13 @@ class SimUsbBackend:
     def _all(self) -> Sequence[SimTl866]:
         return self._devices() if callable(self._devices) else self._devices
 
+    def device_time_s(self, address: int) -> float | None:
+        """Virtual time (s) of the device at bus ``address`` (the transport's clock hook)."""
+        for i, sim in enumerate(self._all()):
+            if i + 2 == address:
+                return sim.clock.now_s()
+        return None
+
     # --- enumeration and descriptors -------------------------------------------------------
 
     def enumerate_devices(self) -> Any:
