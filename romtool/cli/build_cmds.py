@@ -30,7 +30,10 @@ from romtool.optionrom.placement import Place
 from romtool.optionrom.selftest import SelftestFlag
 from romtool.units import format_pci_id, format_size, parse_pci_id, parse_size
 
-FILE_SUFFIXES = (".rom", ".zrom", ".lzrom", ".bin", ".hex", ".s19", ".srec", ".mrom", ".efirom")
+FILE_SUFFIXES = (
+    ".rom", ".zrom", ".lzrom", ".bin", ".hex", ".s19", ".srec", ".mrom", ".efirom", ".zdsk",
+    ".dsk",
+)  # fmt: skip
 """A DRIVER argument ending like this is taken as a file name, not a catalog name."""
 
 

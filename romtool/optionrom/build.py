@@ -30,6 +30,9 @@ ENV_PATH = "ROMTOOL_PATH"
 DEBIAN_IPXE_DIRS = ("/usr/lib/ipxe", "/usr/lib/ipxe/qemu", "/usr/share/ipxe")
 """Where Debian's ipxe and ipxe-qemu packages install prebuilt ROMs."""
 
+BOOT_SIG_AT = 510
+"""A floppy boot sector ends in 55 AA at 510; Etherboot's .dsk/.zdsk put the ROM after it."""
+
 ROM_EXTENSIONS = (".rom", ".zrom", ".lzrom")
 """Etherboot/iPXE option-ROM file types (``.zrom`` NRV2B, ``.lzrom`` LZHUF-compressed)."""
 
@@ -216,8 +219,18 @@ def detect_mode(raw: bytes) -> tuple[Mode, str]:
         BuildError: the evidence does not say (the message gives what was seen).
     """
     if len(raw) < 3 or raw[:2] != b"\x55\xaa":
+        hint = None
+        if raw[BOOT_SIG_AT : BOOT_SIG_AT + 2] == b"\x55\xaa" and raw[512:514] == b"\x55\xaa":
+            hint = (
+                "this looks like a floppy image (boot sector + ROM, e.g. .zdsk): "
+                "the ROM starts at offset 512"
+            )
         raise RomFormatError(
-            "not an option ROM", address=0, expected="55 AA", actual=raw[:2].hex(" ").upper()
+            "not an option ROM",
+            address=0,
+            expected="55 AA",
+            actual=raw[:2].hex(" ").upper(),
+            hint=hint,
         )
     if selftest.is_selftest(raw):
         return Mode.IPXE, "romtool self-test image (checksum at 6)"

@@ -109,6 +109,14 @@ def test_bad_input_is_one_line_and_writes_nothing(
     assert sorted(p.name for p in here.iterdir()) == before
 
 
+def test_floppy_image_gets_a_hint(cli: Any, here: Path) -> None:
+    boot = bytearray(512)
+    boot[510:512] = b"\x55\xaa"
+    (here / "rtl8139.zdsk").write_bytes(bytes(boot) + ipxe_image(4))
+    res = cli("build", "rtl8139.zdsk", "-o", "x.rom")
+    assert res.status == 2 and "offset 512" in res.err and not (here / "x.rom").exists()
+
+
 def test_selftest_payload_builds(cli: Any, here: Path) -> None:
     res = cli("build", "--payload", "selftest", "--pci", "8086:100e", "-o", "st.rom")
     assert res.status == 0 and "PCI 8086:100e" in res.out
