@@ -27,6 +27,7 @@ subclasses (``ProgrammerError`` for the link and device, exit status 3).
 
 from __future__ import annotations
 
+import time
 import zlib
 from abc import ABC, abstractmethod
 from collections.abc import Callable
@@ -190,6 +191,11 @@ class Programmer(ABC):
 
     def has(self, cap: Capability) -> bool:
         return cap in self.capabilities
+
+    def now(self) -> float:
+        """The programmer's clock in seconds: monotonic wall time for hardware, the virtual
+        clock for simulators (so durations, rates and ETAs are the modeled ones)."""
+        return time.monotonic()
 
     # --- chip selection ----------------------------------------------------------------------
 

@@ -159,6 +159,9 @@ class RomprogProgrammer(Programmer):
         self.link = None
         self.channel = None
 
+    def now(self) -> float:
+        return self.link.now() if self.link is not None else super().now()
+
     @property
     def _ch(self) -> Channel:
         if self.channel is None:
