@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from romtool.optionrom.selftest import QEMU_EXIT_BEV
+from romtool.optionrom.selftest import QEMU_EXIT_BEV, QEMU_EXIT_INIT
 from tests.conftest import require_file, require_tool
 from tests.qemu.harness import boot
 
@@ -116,3 +116,15 @@ def test_selftest_sees_the_whole_chip_or_the_alias(cli: Any, work: Path) -> None
     cut.write_bytes(chip[:8192] + b"\xff" * 8192)  # the window ends after the image
     ends = boot(cut, work, how="isa")
     assert "at +8 KiB reads FF: the window ends there" in ends.com1
+
+
+def test_pci_selftest_reports_an_id_mismatch(cli: Any, work: Path) -> None:
+    # Through -option-rom SeaBIOS passes AX=0, so the payload compares its PCIR with the host
+    # bridge at 00:00.0 (i440FX, 8086:1237): the config-space read and MISMATCH path.
+    res = cli("build", "--payload", "selftest", "--pci", "8086:100e", "--qemu-exit", "init",
+              "-o", "m.rom")  # fmt: skip
+    assert res.status == 0, res.err
+    b = boot(work / "m.rom", work, how="isa")
+    assert b.status == QEMU_EXIT_INIT
+    assert "PCI 00:00.0, card 8086:1237, PCIR 8086:100E: MISMATCH" in b.com1
+    assert isa_says(cli, work / "m.rom") is True
