@@ -67,6 +67,34 @@ class Image:
             img._segments.append(Segment(base, bytes(data)))
         return img
 
+    @classmethod
+    def from_records(
+        cls, records: Iterable[tuple[int, bytes]], overlap: Overlap = Overlap.ERROR
+    ) -> Image:
+        """An image from many small ``(address, data)`` records (file records, read blocks).
+
+        Runs of records that follow each other exactly are joined in a ``bytearray`` first and
+        added as one piece, so thousands of 16-byte records cost one copy, not one copy of a
+        growing segment per record (which would be quadratic). Other records go through
+        :meth:`add` with ``overlap``.
+
+        Raises:
+            ImageError: as :meth:`add` (negative address, refused overlap).
+        """
+        img = cls()
+        run_start = -1
+        run = bytearray()
+        for address, data in records:
+            if run and address == run_start + len(run):
+                run += data
+                continue
+            if run:
+                img.add(run_start, bytes(run), overlap)
+            run_start, run = address, bytearray(data)
+        if run:
+            img.add(run_start, bytes(run), overlap)
+        return img
+
     def copy(self) -> Image:
         img = Image()
         img._segments = list(self._segments)
