@@ -132,13 +132,20 @@ def program_range(
                     break
             total_pulses += used
             if got != want:
+                # Failure signature: not a single bit moved means no programming happened at
+                # all (no VPP, empty socket, chip the wrong way round), not a weak cell.
+                nothing = got == have
                 raise ProgramFailure(
                     f"byte did not verify after {used} pulses of {pulse_us:g} us",
                     op="program",
                     address=addr,
                     expected=f"0x{want:02X}",
                     actual=f"0x{got:02X}",
-                    hint="weak cell or wrong VPP/VCC; the chip may be worn out",
+                    hint=(
+                        "no bit changed: check VPP, the socket and the chip's orientation"
+                        if nothing
+                        else "weak cell or wrong VPP/VCC; the chip may be worn out"
+                    ),
                 )
             if factor > 0:
                 power.pulse(addr, want, factor * used * pulse_us)

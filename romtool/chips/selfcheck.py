@@ -8,7 +8,8 @@ Each rule returns human-readable problems instead of raising, so one run lists t
 * algorithm names are known and fit the technology;
 * parts that need VPP have a complete voltage window;
 * every algorithm has the timings it needs;
-* the id method agrees with the ids.
+* the id method agrees with the ids;
+* every operation has a status (untested, simulated, tested on hardware, known bad).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from romtool.chips.spec import Algorithm, ChipSpec, IdMethod, SdpMode, Technology
+from romtool.chips.spec import Algorithm, ChipSpec, IdMethod, Operation, SdpMode, Technology
 
 # Which algorithms are valid for which technology.
 _ALGORITHMS_FOR: dict[Technology, frozenset[Algorithm]] = {
@@ -136,6 +137,10 @@ def check_entry(chip: ChipSpec) -> list[Problem]:
         out.append("id_method 'jedec' without any id")
     if chip.id_method is IdMethod.A9_HV and not tech.is_eprom:
         out.append("A9 signature read is for EPROMs only")
+    listed = {op for op, _status in chip.status}
+    missing_ops = [op.value for op in Operation if op not in listed]
+    if missing_ops:
+        out.append(f"no status for operation(s): {', '.join(missing_ops)}")
     if tech is Technology.JEDEC_FLASH and chip.sdp is not SdpMode.ALWAYS:
         out.append("JEDEC flash always needs the command prefix (sdp = 'always')")
     return [Problem(chip.name, msg) for msg in out]

@@ -168,8 +168,21 @@ def test_dead_chip_and_empty_socket() -> None:
     assert eprom.read_signature(bus, spec) == ChipId(0, 0)
     _m, bus = make("27C256", empty=True)
     assert eprom.read_signature(bus, spec) == ChipId(0xFF, 0xFF)
-    with pytest.raises(ProgramFailure):
+    with pytest.raises(ProgramFailure) as exc:
         eprom.program_range(bus, spec, 0, b"\x12")
+    assert "no bit changed" in str(exc.value)
+
+
+def test_progress_never_goes_backwards() -> None:
+    from romtool.events import RecordingReporter
+
+    for name in ("27C64", "AT28C256", "AT29C256", "SST39SF010A"):
+        spec = get_chip(name)
+        _m, bus = make(name)
+        rep = RecordingReporter()
+        dispatch.program(bus, spec, 0, pattern(300, seed=8), reporter=rep)
+        done = [e.done for e in rep.kinds("progress")]
+        assert done == sorted(done) and done[-1] == 300
 
 
 # --- JEDEC flash -----------------------------------------------------------------------

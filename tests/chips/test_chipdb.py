@@ -86,6 +86,11 @@ def test_spec_facts() -> None:
     assert get_chip("AT29C256").timing.id_entry_us == 10_000
 
 
+HEADER = """
+[defaults]
+status = { read = "simulated", program = "simulated", erase = "untested", identify = "untested" }
+"""
+
 GOOD = """
 [[chip]]
 name = "P1"
@@ -100,7 +105,7 @@ timing = { write_cycle_max_us = 1000 }
 
 
 def _db(extra: str):  # type: ignore[no-untyped-def]
-    return load_database({"test.toml": GOOD + extra})
+    return load_database({"test.toml": HEADER + GOOD + extra})
 
 
 def test_selfcheck_clean_minimal() -> None:
@@ -186,6 +191,15 @@ def test_selfcheck_algorithm_technology_mismatch_and_names() -> None:
     problems = _db(extra).check()
     assert any("does not fit technology" in p for p in problems)
     assert any("name 'p1' is also used by P1" in p for p in problems)
+
+
+def test_selfcheck_status_per_operation() -> None:
+    text = HEADER.replace('erase = "untested", ', "") + GOOD
+    problems = load_database({"t.toml": text}).check()
+    assert problems == ["P1: no status for operation(s): erase"]
+    bad_header = HEADER.replace('erase = "untested"', 'erase = "maybe"')
+    bad = load_database({"t.toml": bad_header + GOOD})
+    assert any("unknown status 'maybe'" in p for p in bad.check())
 
 
 def test_loader_rejects_unknown_field() -> None:
