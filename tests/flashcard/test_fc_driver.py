@@ -10,7 +10,14 @@ from romtool.algorithms import dispatch, jedec
 from romtool.algorithms.bus import ParallelBus
 from romtool.chips.db import get_chip
 from romtool.chips.spec import ChipId, ChipSpec
-from romtool.errors import EXIT_DEVICE, ChipIdMismatch, DeviceError, ProgramFailure, VerifyError
+from romtool.errors import (
+    EXIT_DEVICE,
+    ChipIdMismatch,
+    DeviceError,
+    DeviceTimeout,
+    ProgramFailure,
+    VerifyError,
+)
 from romtool.programmers.flashcard.driver import Contents, FlashCardDriver, NoChipError
 from romtool.programmers.sim.chips.base import model_for
 from romtool.programmers.sim.flashcard import SimIsaMemory, sim_machine
@@ -212,3 +219,39 @@ def test_transport_refuses_offsets_outside_window() -> None:
         drv._mem.read_byte(0xD8000)
     with pytest.raises(MemoryAccessRefused, match="ISA option-ROM area"):
         drv._mem.write_byte(0xF0000, 0)
+
+
+def test_128k_window_reaches_the_whole_chip() -> None:
+    machine = _machine(card_base=0xD0000, size=0x20000)
+    drv = _driver(machine, 0xD0000, size=0x20000)
+    drv.open()
+    drv.identify_with(_reader())
+    dispatch.program(drv.bus(), AM29F010, 0x1FFFE, b"\x12\x34")
+    assert machine.card is not None
+    assert machine.card.chip.snapshot()[-2:] == b"\x12\x34"
+    assert machine.cycles > 0
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"size": 0x4000},
+        {"card_base": 0xD4000},
+        {"card_base": 0xE8000, "size": 0x10000},
+        {"bank": 0x4000},
+        {"erase_fault": "smoke"},
+    ],
+)
+def test_sim_card_refuses_settings_the_board_cannot_have(kwargs: dict[str, object]) -> None:
+    with pytest.raises(ValueError):
+        _machine(**kwargs)
+
+
+def test_erase_that_never_finishes_times_out_with_its_address() -> None:
+    machine = _machine(erase_fault="hang")
+    drv = _driver(machine)
+    drv.open()
+    drv.identify_with(_reader())
+    with pytest.raises(DeviceTimeout) as info:
+        jedec.erase_sector(drv.bus(), AM29F010, 0x4000)
+    assert info.value.address == 0x4000

@@ -43,7 +43,9 @@ class SimFlashCard:
     Attributes:
         chip: the datasheet model in the socket.
         base: physical base set with the switches (a multiple of 32 KiB; 64 KiB in 64K mode).
-        size: window size: 0x8000 (32 KiB mode) or 0x10000 (64 KiB mode).
+        size: window size: 0x8000 (the rebuild's 32 KiB mode), 0x10000 (its 64 KiB mode) or
+            0x20000 (the original board's "up to 128 kB", whose decoding is not known; here
+            the window's 32 KiB blocks drive A15/A16 in order).
         bank: chip address bits above the window (A15/A16 from the bank switches), as a
             byte offset into the chip: a multiple of ``size``.
         write_protect: the WE# jumper is open; writes never reach the chip.
@@ -62,9 +64,9 @@ class SimFlashCard:
     _erasing: bool = field(default=False, repr=False)
 
     def __post_init__(self) -> None:
-        if self.size not in (0x8000, 0x10000):
-            raise ValueError(f"the rebuild decodes 32 or 64 KiB, not {self.size:#x}")
-        if self.base % self.size or not ISA_ROM_AREA.contains_range(self.window):
+        if self.size not in (0x8000, 0x10000, 0x20000):
+            raise ValueError(f"the card decodes 32, 64 or 128 KiB, not {self.size:#x}")
+        if self.base % COMPARE_BLOCK or not ISA_ROM_AREA.contains_range(self.window):
             raise ValueError(f"switches cannot select base {self.base:#x} for {self.size:#x}")
         if self.erase_fault not in (None, "dq5", "hang"):
             raise ValueError(f"unknown erase fault {self.erase_fault!r}: expected dq5 or hang")
@@ -79,7 +81,9 @@ class SimFlashCard:
         """The chip address the card drives for physical ``phys``, or None when not selected."""
         if phys not in self.window:
             return None
-        return self.bank | (phys & (self.size - 1))
+        # A0..A14 come straight from SA0..SA14 (base is 32 KiB aligned); the 32 KiB block
+        # inside the window drives A15/A16, on top of the bank switches.
+        return self.bank + (phys - self.base)
 
 
 class _Commands:
@@ -139,7 +143,12 @@ class SimIsaMemory(IsaMemory):
         self.ram = {r: bytearray(len(r)) for r in (ram or [])}
         self.zeros = list(zeros or [])
         self.commands = _Commands()
-        self.cycles = 0
+        self._cycles = [0]  # shared with every view of this machine
+
+    @property
+    def cycles(self) -> int:
+        """ISA memory cycles so far (all views of the machine together)."""
+        return self._cycles[0]
 
     def view(self, region: Range, *, writable: bool) -> SimIsaMemory:
         """Another guarded view of the same machine, restricted to ``region``."""
@@ -151,7 +160,7 @@ class SimIsaMemory(IsaMemory):
     # --- time ---------------------------------------------------------------------------
 
     def _cycle(self, chip_time_us: float) -> None:
-        self.cycles += 1
+        self._cycles[0] += 1
         if chip_time_us < ISA_MEMORY_CYCLE_US:
             self.clock.advance(ISA_MEMORY_CYCLE_US - chip_time_us)
 
@@ -234,7 +243,7 @@ def sim_machine(
     Args:
         chip: the datasheet model in the socket (its clock becomes the machine's clock).
         card_base: the base set on the card's switches.
-        size: 0x8000 (32 KiB mode) or 0x10000 (64 KiB mode).
+        size: 0x8000 (32 KiB mode), 0x10000 (64 KiB mode) or 0x20000 (128 KiB window).
         bank: chip offset selected by the bank switches (a multiple of ``size``).
         write_protect: the write-protect jumper is set.
         erase_fault: ``"dq5"`` (erase gives up with DQ5) or ``"hang"`` (never finishes).
