@@ -13,7 +13,7 @@ from typing import Any
 import click
 
 from romtool.cli.common import emit_json, force_option, json_option
-from romtool.errors import EXIT_MISMATCH, RomFormatError, UsageError
+from romtool.errors import EXIT_MISMATCH, ImageError, InputError, RomFormatError, UsageError
 from romtool.fileio import check_writable, read_input
 from romtool.image.formats import (
     Format,
@@ -42,13 +42,13 @@ def _load_rom(path: str) -> tuple[bytes, int, Format]:
 
     Raises:
         InputError / FormatError: unreadable or unparsable.
-        RomFormatError: a HEX/S-record file without data.
+        InputError: a HEX/S-record file without data.
     """
     data = read_input(path)
     fmt = detect_format(path, data)
     img = parse_image(data, fmt, path=path)
     if not img:
-        raise RomFormatError("no data in the file", path=path)
+        raise InputError("no data in the file", path=path)
     return img.to_bytes(fill=0xFF), img.start, fmt
 
 
@@ -302,11 +302,15 @@ def convert(
     check_writable(dst, force=force)
     image = load_image(src, in_fmt, base=base_addr)
     if not image:
-        raise RomFormatError("no data in the file", path=src)
+        raise InputError("no data in the file", path=src)
     target_fmt = out_fmt or format_from_name(dst)
     if target_fmt is not None and target_fmt is not Format.RAW:
         if n is not None:
-            filled = render_raw(image, fill=fill_byte, base=base_addr, size=n)
+            try:
+                filled = render_raw(image, fill=fill_byte, base=base_addr, size=n)
+            except ImageError as exc:
+                exc.path = dst
+                raise
             image = Image.from_bytes(filled, base_addr)
         elif fill is not None:
             image = Image.from_bytes(image.to_bytes(fill=fill_byte), image.start)

@@ -243,6 +243,12 @@ def test_convert_usage_errors(cli: Cli, tmp_path: Path) -> None:
     one_line_error(res, "h.hex")
     assert "--from raw" in res.err
     assert cli("convert", tmp_path / "h.hex", tmp_path / "o3.bin", "--from", "raw").status == 0
+    big = write(tmp_path / "big.bin", bytes(5000))
+    one_line_error(cli("convert", big, tmp_path / "small.hex", "--size", "4K"), "small.hex")
+    empty = write(tmp_path / "empty.hex", b":00000001FF\n")
+    for cmd in (["info"], ["scan"], ["checksum"]):
+        one_line_error(cli(*cmd, empty), "empty.hex")
+    one_line_error(cli("convert", empty, tmp_path / "o5.bin"), "empty.hex")
 
 
 # --- scan ---------------------------------------------------------------------------------
