@@ -5,6 +5,8 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from romtool.chips import Technology, get_chip
 from romtool.programmers.sim.chips import PinError, model_for
@@ -214,3 +216,32 @@ def test_every_part_has_a_model() -> None:
     for spec in all_chips():
         m = model_for(spec)
         assert m.read(0) == spec.blank and m.snapshot() == bytes([spec.blank]) * spec.size
+
+
+@given(
+    st.lists(st.tuples(st.integers(0, 63), st.integers(0, 255), st.integers(1, 400)), max_size=40)
+)
+@settings(max_examples=40, deadline=None)
+def test_eprom_pulses_never_set_bits(pulses: list[tuple[int, int, int]]) -> None:
+    m = eprom(data=bytes(range(64)))
+    before = m.snapshot()
+    for addr, value, width in pulses:
+        prior = m.snapshot()[addr]
+        m.program_pulse(addr, value, width)
+        now = m.snapshot()[addr]
+        assert now & ~prior & 0xFF == 0  # no bit went 0 -> 1
+        assert now & ~value & 0xFF == prior & ~value & 0xFF  # data-1 bits are untouched
+    assert all(a & ~b == 0 for a, b in zip(m.snapshot(), before, strict=True))
+
+
+@given(st.lists(st.tuples(st.integers(0, 255), st.integers(0, 255)), max_size=30))
+@settings(max_examples=40, deadline=None)
+def test_jedec_program_is_and(ops: list[tuple[int, int]]) -> None:
+    m = model_for(get_chip("SST39SF010A"))
+    expect = bytearray(b"\xff" * 256)
+    for addr, value in ops:
+        for a, v in ((0x5555, 0xAA), (0x2AAA, 0x55), (0x5555, 0xA0), (addr, value)):
+            m.write(a, v)
+        m.idle(20)
+        expect[addr] &= value
+    assert m.snapshot()[:256] == bytes(expect)
