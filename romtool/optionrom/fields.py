@@ -50,9 +50,11 @@ def fix_sum8(buf: bytearray, start: int, length: int, at: int) -> int:
         RomFormatError: the range runs past the buffer or ``at`` is outside it.
     """
     stop = start + length
-    if start < 0 or length <= 0 or stop > len(buf):
+    if length <= 0:
+        raise RomFormatError(f"checksum over {length} bytes at 0x{start:X}: nothing to sum")
+    if start < 0 or stop > len(buf):
         raise RomFormatError(
-            f"checksum range 0x{start:X}+0x{max(length, 0):X} runs past the end",
+            f"checksum range 0x{start:X}+0x{length:X} runs past the end",
             expected=f"at most 0x{len(buf):X} bytes",
             actual=f"0x{stop:X}",
         )
@@ -296,6 +298,16 @@ class ChecksummedView(HeaderView):
         n = self.checksum_length()
         return n > self.CHECKSUM_AT and self.offset + n <= self.limit
 
+    def length_problem(self) -> str:
+        """Why the checksummed length is unusable (for messages; see :meth:`checksum_fits`)."""
+        n = self.checksum_length()
+        if n <= self.CHECKSUM_AT:
+            return (
+                f"{self.NAME} at 0x{self.offset:X}: its length field says {n} bytes,"
+                " too short to hold its own checksum"
+            )
+        return f"{self.NAME} at 0x{self.offset:X} claims {n} bytes, past the end of the image"
+
     def checksum_sum(self) -> int:
         """8-bit sum over the checksummed bytes (0 means valid).
 
@@ -303,10 +315,7 @@ class ChecksummedView(HeaderView):
             RomFormatError: the length field points past the end of the image.
         """
         if not self.checksum_fits():
-            raise RomFormatError(
-                f"{self.NAME} at 0x{self.offset:X} claims 0x{self.checksum_length():X} bytes,"
-                " past the end of the image",
-            )
+            raise RomFormatError(self.length_problem())
         return sum8(self.buf, self.offset, self.offset + self.checksum_length())
 
     def checksum_ok(self) -> bool:
@@ -326,6 +335,8 @@ class ChecksummedView(HeaderView):
         if not isinstance(self.buf, bytearray):
             raise TypeError(f"{self.NAME} view is read-only (made over bytes, not bytearray)")
         n = self.checksum_length() if length is None else length
+        if length is None and not self.checksum_fits():
+            raise RomFormatError(self.length_problem())
         if self.offset + n > self.limit:
             raise RomFormatError(
                 f"{self.NAME} at 0x{self.offset:X}: checksum over 0x{n:X} bytes runs past"

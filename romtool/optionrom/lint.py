@@ -220,16 +220,7 @@ def _lint_structures(img: RomImage) -> list[Finding]:
         pnps = [p for p in [img.pnp] if p is not None]
     for pnp in pnps:
         if not pnp.checksum_fits():
-            out.append(
-                Finding(
-                    Severity.WARNING,
-                    "pnp-length",
-                    f"$PnP header at 0x{pnp.offset - img.offset:X} claims"
-                    f" {pnp.checksum_length()} bytes, past the image end",
-                    i,
-                    pnp.offset,
-                )
-            )
+            out.append(Finding(Severity.WARNING, "pnp-length", pnp.length_problem(), i, pnp.offset))
         elif pnp.checksum_sum() != 0:
             out.append(
                 Finding(
@@ -266,15 +257,7 @@ def _lint_structures(img: RomImage) -> list[Finding]:
         if view is None:
             continue
         if not view.checksum_fits():
-            out.append(
-                Finding(
-                    Severity.WARNING,
-                    code,
-                    f"{view.NAME} length {view.checksum_length()} runs past the image end",
-                    i,
-                    view.offset,
-                )
-            )
+            out.append(Finding(Severity.WARNING, code, view.length_problem(), i, view.offset))
         elif view.checksum_sum() != 0:
             out.append(
                 Finding(

@@ -183,3 +183,23 @@ def test_trailing_ident() -> None:
     rom[pos : pos + len(ident) + 1] = ident + b"\0"
     assert trailing_ident(rom, 0, size) == ident.decode()
     assert trailing_ident(b"\xff" * size, 0, size) is None
+
+
+def test_structure_lengths_that_cannot_hold_a_checksum(roms: ModuleType) -> None:
+    rom = roms.ipxe()
+    rom[0x45] = 0  # $PnP length 0 units
+    rom[0x84] = 3  # UNDI length 3: shorter than its checksum byte at +5
+    buf = refix_rom_only(rom)
+    found = {f.code: f.message for f in lint_image(RomImage(buf))}
+    assert "too short to hold its own checksum" in found["pnp-length"]
+    assert "too short" in found["undi-checksum"]
+    with pytest.raises(RomFormatError, match="too short"):
+        fix_all(bytearray(buf))
+
+
+def refix_rom_only(rom: bytearray) -> bytearray:
+    from romtool.optionrom.fix import fix_rom_checksum
+
+    buf = bytearray(rom)
+    fix_rom_checksum(RomImage(buf))
+    return buf
