@@ -188,3 +188,11 @@ def test_save_text_formats(tmp_path: Path) -> None:
 def _write(path: Path, data: bytes) -> Path:
     path.write_bytes(data)
     return path
+
+
+@pytest.mark.parametrize("fmt", [Format.IHEX, Format.SREC])
+def test_crlf_lowercase_bom_and_dos_eof(fmt: Format) -> None:
+    img = sparse_image()
+    text = render_image(img, fmt).decode()
+    variant = "\ufeff" + text.lower().replace("s", "S").replace("\n", "\r\n") + "\x1a"
+    assert parse_image(variant.encode("utf-8"), fmt) == img

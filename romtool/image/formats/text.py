@@ -8,6 +8,7 @@ from romtool.errors import FormatError
 
 _NOT_TEXT = re.compile(rb"[^\x20-\x7e\t\r\n\x1a]")
 """Bytes that never occur in a HEX or S-record file (0x1A is a DOS end-of-file mark)."""
+UTF8_BOM = b"\xef\xbb\xbf"
 
 
 def text_lines(data: bytes, path: str, what: str) -> list[str]:
@@ -17,6 +18,9 @@ def text_lines(data: bytes, path: str, what: str) -> list[str]:
         FormatError: the file holds binary bytes (names the line of the first one) or
             nothing but whitespace.
     """
+    if data.startswith(UTF8_BOM):
+        # Some Windows editors save a byte-order mark; the records themselves are ASCII.
+        data = data[len(UTF8_BOM) :]
     bad = _NOT_TEXT.search(data)
     if bad is not None:
         line = data.count(b"\n", 0, bad.start()) + 1
