@@ -83,3 +83,15 @@ def test_romheaders_agrees_on_synthetic_chain(
     theirs = romheaders_pcirs(str(f))
     assert [o["pci"]["image_blocks"] for o in ours] == [t["image_blocks"] for t in theirs]
     assert [o["pci"]["vendor"] for o in ours] == [t["vendor"] for t in theirs] == ["10ec"] * 2
+
+
+def test_romheaders_agrees_on_a_vga_bios(cli: Callable[..., Any]) -> None:
+    # A rev-0 PCIR far from the header (0x99DC), class 030000: not an iPXE layout.
+    path = require_file("/usr/share/seabios/vgabios-stdvga.bin", "seabios")
+    res = cli("info", path, "--json")
+    assert res.status == 0, res.err
+    (mine,) = json.loads(res.out)["images"]
+    (theirs,) = romheaders_pcirs(path)
+    for key, value in theirs.items():
+        assert mine["pci"][key] == value, key
+    assert mine["family"] == "unknown"
