@@ -177,6 +177,7 @@ class SimTl866:
         self.on_end = on_end
         self.speed = HIGH_SPEED if model == MODEL_T48 else FULL_SPEED
         self.fw = Firmware(chip)
+        self.fw.power_off()  # the ZIF socket is unpowered outside a transaction
         self.plugged = True
         self.violations: list[str] = []
         self.stats = Stats()
