@@ -192,3 +192,21 @@ def test_set_last_image(roms: ModuleType) -> None:
     assert pcir.indicator == 0x80
     with pytest.raises(RomFormatError, match="no PCIR"):
         set_last_image(RomImage(roms.isa()), True)
+
+
+def test_family_evidence(roms: ModuleType) -> None:
+    # Etherboot by its $PnP manufacturer string when the mark at 8/9 is gone.
+    rom = roms.etherboot()
+    rom[9:0x13] = bytes(10)
+    rom[0x200:0x20A] = b"Etherboot\0"
+    rom[0x34 + 0x0E : 0x34 + 0x10] = b"\x00\x02"
+    guess = RomImage(rom).detect_family()
+    assert guess.family is Family.ETHERBOOT and "manufacturer" in guess.reason
+    # An E9 jump without an iPXE header is not guessed to be iPXE.
+    rom = roms.ipxe()
+    rom[0x9C:0xA0] = b"XXXX"
+    assert RomImage(rom).detect_family().family is Family.UNKNOWN
+    # EB without any Etherboot mark stays unknown as well.
+    rom = roms.etherboot()
+    rom[9:0x13] = bytes(10)
+    assert RomImage(rom).detect_family().family is Family.UNKNOWN
