@@ -71,6 +71,17 @@ def test_eprom_window_and_damage() -> None:
     assert m.damaged and m.read(1) == DEAD_CHIP_VALUE
 
 
+def test_eprom_vpp_without_vcc_damages() -> None:
+    m = model_for(get_chip("27C256"))
+    m.set_vcc(0)
+    m.set_vpp(12750)
+    assert m.damaged
+    m2 = eprom()  # VCC first, then VPP: fine
+    m2.set_vpp(None)
+    m2.set_vcc(5000)
+    assert not m2.damaged
+
+
 def test_eprom_signature_and_uv_erase() -> None:
     m = model_for(get_chip("M27C256B"), data=b"\x00" * 0x8000)
     assert (m.read_signature(0), m.read_signature(1)) == (0x20, 0x8D)

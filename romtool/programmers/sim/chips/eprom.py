@@ -39,6 +39,9 @@ UV_FULL_ERASE_MIN = 15.0
 """Minutes of UV (2537 Å) for a full erase; datasheets quote 15-20 minutes."""
 A9_ID_MASK = 0x1
 """With A9 at 12 V only A0 matters: 0 -> manufacturer, 1 -> device."""
+VCC_MIN_WITH_VPP_MV = 4500
+"""EPROM datasheets: VCC must be applied before (or with) VPP and removed after it. VPP on a
+part whose VCC is below 4.5 V latches it up; the model marks it damaged."""
 SIGNATURE_READ_US = 0.15
 """A signature read is an ordinary read cycle (tACC 150 ns)."""
 
@@ -70,6 +73,20 @@ class EpromModel(ChipModel):
         self._nominal_pulse_us = pulse
 
     # --- pins --------------------------------------------------------------------------
+
+    def set_vcc(self, mv: int) -> None:
+        super().set_vcc(mv)
+        self._check_sequencing()
+
+    def set_vpp(self, mv: int | None) -> None:
+        super().set_vpp(mv)
+        self._check_sequencing()
+
+    def _check_sequencing(self) -> None:
+        if self.faults.empty or self.vpp_mv is None:
+            return
+        if self.vcc_mv < VCC_MIN_WITH_VPP_MV:
+            self.damaged = True
 
     def program_pulse(self, address: int, value: int, width_us: float) -> None:
         """Apply a program pulse of ``width_us`` with ``value`` on the data lines.
