@@ -48,6 +48,9 @@ class Settings:
     part: str | None = None
     fill: int = 0xFF
     verify: bool = True
+    infoic: str | None = None
+    """minipro's infoic.xml, the chip profiles of TL866 programmers (when unset:
+    ``$ROMTOOL_INFOIC``, then minipro's install directories)."""
     timeouts: Timeouts = field(default_factory=Timeouts)
     retries: Retries = field(default_factory=Retries)
 

@@ -16,11 +16,16 @@ OPTIONS = {"infoic", "unverified", "unprotect", "protect"}
 def open_tl866(spec: ProgrammerSpec, context: OpenContext) -> Tl866Programmer:
     """Factory for ``tl866`` specs (see :mod:`romtool.programmers.registry`).
 
+    The ``infoic=`` option wins over the ``infoic`` setting of the config file.
+
     Raises:
         UsageError: an unknown option or a bad yes/no value.
     """
     check_options(spec, OPTIONS)
-    return Tl866Programmer.from_options(spec.target, spec.options)
+    options = dict(spec.options)
+    if "infoic" not in options and context.settings.infoic:
+        options["infoic"] = context.settings.infoic
+    return Tl866Programmer.from_options(spec.target, options)
 
 
 def discover() -> list[Discovered]:
