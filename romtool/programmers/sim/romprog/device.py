@@ -30,7 +30,7 @@ BOARD_SIM = 0xEE
 FW_VERSION = (1, 0)
 PROGRESS_EVERY_US = 100_000.0
 """EVT PROGRESS at most every 100 ms (PROTOCOL.md section 6.6)."""
-PROGRESS_PIECE = 64
+PROGRESS_PIECE = 16
 """Bytes programmed between progress checks during a write unit (byte algorithms)."""
 PROGRESS_CHUNK = 4096
 """Bytes read between progress checks in CRC/blank/block-info runs."""
@@ -56,14 +56,14 @@ class DeviceConfig:
     """The board's limits (what HELLO announces).
 
     The defaults describe the reference ATmega2560 board: 512-byte payloads, four data
-    buffers (2 KiB window), 19 address lines, VPP 12-14 V.
+    buffers (2 KiB window), 19 address lines, VPP 11.5-21.5 V (21 V NMOS 2764/27128 parts).
     """
 
     max_payload: int = 512
     window: int = 2048
     address_bits: int = 19
     vpp_min_mv: int = 11_500
-    vpp_max_mv: int = 14_000
+    vpp_max_mv: int = 21_500
     vcc_min_mv: int = 4_500
     vcc_max_mv: int = 6_500
     watchdog_ms: int = 2000
@@ -647,7 +647,10 @@ class RomprogDevice:
         """Program one unit in pieces, sending EVT PROGRESS at most every 100 ms so that a
         slow chip (1 ms per byte on a 28C64) never looks like a silent board to the host."""
         assert self.profile is not None
-        piece = max(self.profile.page, PROGRESS_PIECE)
+        if self.profile.algorithm is p.Algorithm.EPROM_STANDARD:
+            piece = 1  # 50 ms pulses: check the time after every byte
+        else:
+            piece = max(self.profile.page, PROGRESS_PIECE)
         last = self.clock.now_us()
         result = alg.UnitResult(True)
         for pos in range(0, len(data), piece):
