@@ -298,3 +298,33 @@ def test_system_info_t48_and_bootloader() -> None:
     assert info.supply_volts == pytest.approx(5.02, abs=0.01)
     with pytest.raises(ProtocolError):
         p.decode_system_info(bytes(6))
+
+
+@pytest.mark.parametrize(
+    ("part", "header", "split"),
+    [
+        # Last write block of each part: header bytes, then the EP2/EP3 sizes on the TL866II+.
+        ("AT27C256R", "0C 00 80 00 80 7F 00 00", (64, 64)),
+        ("AT27C512R", "0C 00 80 00 80 FF 00 00", (64, 64)),
+        ("AT28C256", "0C 00 80 00 80 7F 00 00", (64, 64)),
+        ("AT28C64B", "0C 00 80 00 80 1F 00 00", (64, 64)),
+        ("AT29C256", "0C 00 40 00 C0 7F 00 00", (64, 0)),
+        ("AT29C010A", "0C 00 80 00 80 FF 01 00", (64, 64)),
+        ("SST39SF010A", "0C 00 80 00 80 FF 01 00", (64, 64)),
+    ],
+)
+def test_write_packets_per_part(part: str, header: str, split: tuple[int, int]) -> None:
+    make, _begin = BEGIN[part]
+    profile = make()
+    assert profile is not None
+    block = profile.write_buffer_size
+    assert block == sum(split)
+    address = profile.code_memory_size - block
+    data = bytes((i * 3) & 0xFF for i in range(block))
+    tl = p.encode_write_block(p.Model.TL866II_PLUS, p.Command.WRITE_CODE, address, data)
+    want = [(0x01, bytes.fromhex(header)), (0x02, data[: split[0]])]
+    if split[1]:
+        want.append((0x03, data[split[0] :]))
+    assert list(tl.transfers) == want
+    t48 = p.encode_write_block(p.Model.T48, p.Command.WRITE_CODE, address, data)
+    assert list(t48.transfers) == [(0x01, bytes.fromhex(header)), (0x02, data)]
