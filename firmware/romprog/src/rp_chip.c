@@ -26,6 +26,7 @@ enum jedec_cmd {
 };
 
 #define DQ7 0x80u /* Data# polling: the complement of the written bit while busy */
+#define DQ6 0x40u /* toggle bit: flips on every read while busy */
 #define DQ5 0x20u /* AMD "exceeded timing limits": the embedded algorithm gave up */
 
 /* VPP/VCC regulators settle within 1 ms after a level change (shield design budget). */
@@ -40,6 +41,8 @@ enum jedec_cmd {
 /* Status polls spread over a write's maximum time: at most 1/64 of tWC is lost to the
  * granularity, and a 10 ms page costs 64 polls, not 5000. */
 #define POLL_STEPS 64u
+/* Pause between toggle-bit polls during an erase (flashrom: 8 ms). */
+#define ERASE_POLL_US 8000ul
 /* Atmel parts need 10 ms after the software-id entry (flashrom probe_timing). */
 #define ID_ENTRY_US 10000u
 /* Budgets when the profile leaves them 0: 28C/AT29 tWC max, Am29F010 chip erase x2. */
@@ -379,14 +382,28 @@ void rp_program_unit(const struct rp_profile *p, uint32_t addr, const uint8_t *d
     }
 }
 
+/*
+ * Toggle-bit polling for erases: DQ6 flips on every read while the part is busy and stops
+ * when it is done (flashrom polls erases this way, with an 8 ms pause between reads).
+ * Then the erased byte must read 0xFF.
+ */
 static uint8_t erase_poll(const struct rp_profile *p, uint32_t addr)
 {
-    uint8_t last;
     uint32_t max_us = (p->erase_ms ? p->erase_ms : DEFAULT_ERASE_MS) * 1000ul;
-    if (poll(addr, 0xFF, max_us, p->algorithm == RP_ALG_JEDEC_BYTE, &last)) {
-        return RP_OK;
+    uint32_t waited = 0;
+    for (;;) {
+        uint8_t a = hal_read(addr);
+        uint8_t b = hal_read(addr);
+        if (!((a ^ b) & DQ6)) {
+            return hal_read(addr) == 0xFF ? RP_OK : RP_ERASE_FAIL;
+        }
+        if (waited >= max_us) {
+            return RP_TIMEOUT;
+        }
+        hal_delay_us(ERASE_POLL_US);
+        waited += ERASE_POLL_US;
+        hal_kick();
     }
-    return (last & DQ7) ? RP_ERASE_FAIL : RP_TIMEOUT;
 }
 
 uint8_t rp_erase_chip(const struct rp_profile *p)
