@@ -95,9 +95,11 @@ def _unlock(chip: ChipModel) -> None:
 def _poll(
     chip: ChipModel, address: int, wanted: int, max_us: float, *, dq5: bool = False
 ) -> tuple[bool, int]:
-    """Data# polling on ``address`` until it reads ``wanted`` or ``max_us`` passes.
+    """Data# polling on ``address`` until DQ7 shows ``wanted``'s DQ7 or ``max_us`` passes.
 
-    Returns (done, last value read). With ``dq5`` (JEDEC flash with AMD's embedded
+    Returns (finished, value): ``finished`` is False when the time ran out; ``value`` is the
+    byte read once DQ7 was valid (the caller compares it: a finished write may still hold the
+    wrong byte, e.g. a stuck bit or a 0 -> 1 attempt on flash). With ``dq5`` (JEDEC flash with AMD's embedded
     algorithms), DQ5 set while DQ7 is still wrong ends the wait early: the part gave up.
     EEPROMs show plain data bits there while busy, so they never use it.
     """
@@ -107,11 +109,9 @@ def _poll(
     while True:
         if (value & DQ7) == (wanted & DQ7):
             # DQ7 valid: read once more, the other bits become valid with it.
-            value = chip.read(address)
-            return value == wanted, value
+            return True, chip.read(address)
         if dq5 and value & DQ5:
-            value = chip.read(address)
-            return value == wanted, value
+            return True, chip.read(address)
         if chip.clock.now_us() - start >= max_us:
             return False, value
         chip.idle(step)
@@ -222,14 +222,16 @@ def _jedec_byte(chip: ChipModel, profile: Profile, address: int, data: bytes) ->
             _unlock(chip)
             chip.write(UNLOCK1_ADDR, CMD_PROGRAM)
             chip.write(addr, want)
-            done, value = _poll(chip, addr, want, max_us, dq5=True)
-            if done:
+            finished, value = _poll(chip, addr, want, max_us, dq5=True)
+            if finished and value == want:
                 ok = True
                 break
             if (value & want) != want:
                 break  # a 0 -> 1 change: no number of retries helps
         if not ok:
-            return UnitResult(False, addr, want, value, attempts, attempts, retried)
+            return UnitResult(
+                False, addr, want, value, attempts, attempts, retried, timeout=not finished
+            )
         if attempts > 1:
             retried += 1
     return UnitResult(True, max_pulses=1, retried=retried)
@@ -263,9 +265,9 @@ def _pages(
             # The internal write starts when tBLC passes without another byte: wait for it,
             # or the first poll would read the old contents of a page still loading.
             chip.idle(profile.tblc_us + MIN_POLL_US)
-            done, value = _poll(chip, last, chunk[-1], max_us)
+            finished, _ = _poll(chip, last, chunk[-1], max_us)
             back = read_block(chip, start, len(chunk))
-            if done and back == chunk:
+            if finished and back == chunk:
                 break
             if attempts >= max(1, profile.max_pulses):
                 bad = next((i for i in range(len(chunk)) if back[i] != chunk[i]), len(chunk) - 1)
@@ -277,7 +279,7 @@ def _pages(
                     attempts,
                     attempts,
                     retried,
-                    timeout=not done,
+                    timeout=not finished,
                 )
         if attempts > 1:
             retried += 1
