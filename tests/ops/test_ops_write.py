@@ -185,18 +185,20 @@ def test_stuck_bit_fails_the_write_at_its_address_and_shows_in_verify() -> None:
         write_image(s, Image.from_bytes(bytes(64)))
     assert i.value.address == 8 and i.value.actual == 0x08
     zeros = sim("AT28C64", bytes(64), faults=stuck)
-    with open_session(None, zeros.part, programmer=zeros) as s:
-        with pytest.raises(VerifyError, match="D3 reading 1: a stuck data bit"):
-            verify_chip(s, Image.from_bytes(bytes(64)))
+    stuck_message = "D3 reading 1: a stuck data bit"
+    with (
+        open_session(None, zeros.part, programmer=zeros) as s,
+        pytest.raises(VerifyError, match=stuck_message),
+    ):
+        verify_chip(s, Image.from_bytes(bytes(64)))
 
 
 def test_lost_link_then_resume_ends_with_correct_contents(tmp_path: Path) -> None:
     journal = tmp_path / "j.json"
     prog = sim("27C256", link=LinkModel(disconnect_after=6000))
     image = Image.from_bytes(data(8192, 7), 0x100)
-    with pytest.raises(TransportError) as info:
-        with open_session(None, prog.part, programmer=prog) as s:
-            write_image(s, image, journal_file=journal)
+    with pytest.raises(TransportError) as info, open_session(None, prog.part, programmer=prog) as s:
+        write_image(s, image, journal_file=journal)
     assert "--resume" in str(info.value)
     saved = jr.load(journal)
     assert saved is not None and 0x100 < saved.committed_to < 0x100 + 8192
