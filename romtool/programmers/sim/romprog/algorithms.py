@@ -100,8 +100,8 @@ def _poll(
     Returns (finished, value): ``finished`` is False when the time ran out; ``value`` is the
     byte read once DQ7 was valid (the caller compares it: a finished write may still hold the
     wrong byte, e.g. a stuck bit or a 0 -> 1 attempt on flash). With ``dq5`` (JEDEC flash
-    with AMD's embedded algorithms), DQ5 set while DQ7 is still wrong ends the wait early: the part gave up.
-    EEPROMs show plain data bits there while busy, so they never use it.
+    with AMD's embedded algorithms), DQ5 set while DQ7 is still wrong ends the wait early:
+    the part gave up. EEPROMs show plain data bits there while busy, so they never use it.
     """
     start = chip.clock.now_us()
     step = max(MIN_POLL_US, max_us / POLL_STEPS)
