@@ -16,10 +16,10 @@
 #define RP_WINDOW 2048u
 /* Address lines on the socket: A0..A18, 512 KiB (27C040, SST39SF040). */
 #define RP_ADDRESS_BITS 19u
-/* VPP supply range (boost converter with adjustable output) and VCC range (6.5 V for Atmel
- * "rapid" programming). */
+/* VPP supply range: the shield's boost converter is set from 11.5 V (12 V-class CMOS parts)
+ * to 21.5 V (NMOS 2764/27128 at 21 V); VCC range up to 6.5 V for Atmel "rapid" programming. */
 #define RP_VPP_MIN_MV 11500u
-#define RP_VPP_MAX_MV 14000u
+#define RP_VPP_MAX_MV 21500u
 #define RP_VCC_MIN_MV 4500u
 #define RP_VCC_MAX_MV 6500u
 /* Host-silence watchdog default (PROTOCOL.md section 3). */
