@@ -17,7 +17,7 @@ from romtool.chips.spec import ChipId, ChipSpec, IdMethod
 from romtool.errors import ChipIdMismatch, DeviceError, UsageError
 from romtool.events import NullReporter, Reporter
 from romtool.programmers.base import Capability, Programmer
-from romtool.programmers.registry import OpenContext, open_programmer
+from romtool.programmers.registry import OpenContext, device_identity, open_programmer
 from romtool.settings import Settings
 
 NO_CHIP_IDS = (ChipId(0xFF, 0xFF), ChipId(0x00, 0x00))
@@ -41,7 +41,12 @@ class IdCheck:
 
 @dataclass
 class Session:
-    """An open programmer with the part selected."""
+    """An open programmer with the part selected.
+
+    Attributes:
+        spec_text: the device identity (``TYPE:TARGET`` without link options), used to key
+            resume journals.
+    """
 
     programmer: Programmer
     chip: ChipSpec
@@ -84,7 +89,7 @@ def open_session(
         if not text:
             raise UsageError("no programmer given", hint="use -p SPEC, e.g. -p sim:27C256")
         programmer = open_programmer(text, OpenContext(cfg, chip, trace))
-        spec_text = text
+        spec_text = device_identity(text)
     with programmer:
         if chip is None:
             chip = getattr(programmer, "part", None)

@@ -179,6 +179,24 @@ def parse_spec(text: str) -> ProgrammerSpec:
     return ProgrammerSpec(kind, target, options, raw)
 
 
+IDENTITY_OPTIONS = frozenset({"state"})
+"""Options that say *which* device a spec means (a simulator's state file), as opposed to how
+to talk to it (baud, faults, timeouts)."""
+
+
+def device_identity(text: str) -> str:
+    """``TYPE:TARGET`` plus identity options: the same device whatever the link options.
+
+    Resume journals are keyed by it, so a write interrupted at ``baud=1000000`` can be resumed
+    at the default rate.
+    """
+    spec = parse_spec(text)
+    out = spec.kind + (f":{spec.target}" if spec.target else "")
+    for key in sorted(IDENTITY_OPTIONS & set(spec.options)):
+        out += f",{key}={spec.options[key]}"
+    return out
+
+
 def lookup(kind: str) -> ProgrammerType:
     """The type named ``kind``.
 
