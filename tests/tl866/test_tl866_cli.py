@@ -183,3 +183,31 @@ def test_infoic_from_the_config_file(cli, sim_bus, tmp_path: Path, monkeypatch) 
     res = cli("id", "-p", "tl866", "-c", "SST39SF010A")
     assert res.status == 0, res.err
     assert "BF:B5" in res.out
+
+
+@pytest.mark.parametrize(
+    ("name", "socket", "chip_id"),
+    [("M27X256@DIP28", "AT27C256R", "1E:8C"), ("F39X010@PLCC32", "SST39SF010A", "BF:B5")],
+)
+def test_part_only_minipro_knows(
+    cli, sim_bus, tmp_path: Path, name: str, socket: str, chip_id: str
+) -> None:
+    sim = sim_bus("tl866ii+", socket)
+    p = ["-p", f"tl866,part={name}"]
+    res = cli("id", *p)
+    assert res.status == 0, res.err
+    assert chip_id in res.out and "matches" in res.out
+    img = image_file(tmp_path, 11, 0x800)
+    res = cli("write", *p, img)
+    assert res.status == 0, res.err
+    out = tmp_path / "dump.bin"
+    assert cli("read", *p, out).status == 0
+    assert out.read_bytes()[:0x800] == img.read_bytes()
+    assert sim.violations == []
+
+
+def test_part_option_and_chip_option_conflict(cli, sim_bus) -> None:
+    sim_bus("tl866ii+", "AT27C256R")
+    res = cli("id", "-p", "tl866,part=M27X256@DIP28", "-c", "AT27C256R")
+    assert res.status == 2
+    assert "two parts given" in res.err

@@ -168,3 +168,32 @@ def test_round_trip(
         for key in ("protocol_id", "variant", "code_memory_size", "chip_id", "voltages", "flags"):
             assert getattr(profile, key) == ic[key]
         assert profile.blank_value == 0xFF
+
+
+@pytest.mark.parametrize(
+    ("name", "technology", "id_method", "package"),
+    [
+        ("M27X256@DIP28", "uv-eprom", "a9", "DIP28"),
+        ("F39X010@PLCC32", "jedec-flash", "jedec", "PLCC32"),
+        ("AT28C256E", "eeprom", "none", "28-pin"),
+        ("AT29C010A@DIP32", "page-flash", "jedec", "DIP32"),
+    ],
+)
+def test_chipspec_from_profile(name: str, technology: str, id_method: str, package: str) -> None:
+    from romtool.programmers.tl866.chipinfo import chipspec_from_profile
+
+    profile = infoic.load(SAMPLE).find(name)
+    spec = chipspec_from_profile(profile, name)
+    assert spec.name == name
+    assert spec.size == profile.code_memory_size
+    assert spec.technology == technology
+    assert spec.id_method == id_method
+    assert spec.package == package
+    assert "minipro" in spec.notes[0]
+
+
+def test_chipspec_refuses_mcus() -> None:
+    from romtool.programmers.tl866.chipinfo import chipspec_from_profile
+
+    with pytest.raises(ChipDatabaseError, match="only memories"):
+        chipspec_from_profile(infoic.load(SAMPLE).find("ATMEGA8@DIP28"), "ATMEGA8@DIP28")

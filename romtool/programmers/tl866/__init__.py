@@ -13,7 +13,7 @@ register(
     ProgrammerType(
         "tl866",
         "XGecu TL866II+ or T48 over USB (chip profiles built in or from minipro's infoic.xml)",
-        "tl866[:SERIAL][,infoic=FILE][,unverified=yes][,protect=yes]",
+        "tl866[:SERIAL][,infoic=FILE][,part=NAME][,unverified=yes][,protect=yes]",
         "romtool.programmers.tl866.open:open_tl866",
         "romtool.programmers.tl866.open:discover",
     )

@@ -11,7 +11,9 @@ Options (from the spec string ``tl866[:SERIAL][,k=v...]``):
 * ``infoic=FILE``: minipro's database (default ``$ROMTOOL_INFOIC``, then minipro's install);
 * ``unverified=yes``: accept a built-in profile with estimated fields (see :mod:`.profiles`);
 * ``unprotect=no``: do not send protect-off before writing SDP parts (default: send it);
-* ``protect=yes``: send protect-on after writing SDP parts (default: leave it off).
+* ``protect=yes``: send protect-on after writing SDP parts (default: leave it off);
+* ``part=NAME``: a part from minipro's database that romtool's chip database lacks (used
+  when ``-c`` is not given; see :mod:`.chipinfo`).
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ from romtool.programmers.base import (
 )
 from romtool.programmers.tl866 import infoic
 from romtool.programmers.tl866 import protocol as p
+from romtool.programmers.tl866.chipinfo import chipspec_from_profile
 from romtool.programmers.tl866.profiles import Tl866Profile, find_builtin
 from romtool.programmers.tl866.session import Tl866Session
 from romtool.programmers.transports.usb import UsbDevice, UsbLink, find_devices, get_backend
@@ -117,6 +120,7 @@ class Tl866Programmer(Programmer):
         allow_unverified: accept built-in profiles with estimated fields.
         unprotect: send protect-off before writing SDP parts.
         protect_after: send protect-on after writing SDP parts.
+        part_name: a part named in minipro's database, offered as :attr:`part`.
         backend: a pyusb backend (default :func:`~romtool.programmers.transports.usb.get_backend`).
     """
 
@@ -140,6 +144,7 @@ class Tl866Programmer(Programmer):
         allow_unverified: bool = False,
         unprotect: bool = True,
         protect_after: bool = False,
+        part_name: str | None = None,
         backend: Any = None,
     ) -> None:
         super().__init__()
@@ -148,6 +153,8 @@ class Tl866Programmer(Programmer):
         self.allow_unverified = allow_unverified
         self.unprotect = unprotect
         self.protect_after = protect_after
+        self.part_name = part_name or None
+        self._named: tuple[ChipSpec, Tl866Profile] | None = None
         self._backend = backend
         self._link: UsbLink | None = None
         self._session: Tl866Session | None = None
@@ -166,6 +173,7 @@ class Tl866Programmer(Programmer):
             allow_unverified=_yes(options.get("unverified"), False, "unverified"),
             unprotect=_yes(options.get("unprotect"), True, "unprotect"),
             protect_after=_yes(options.get("protect"), False, "protect"),
+            part_name=options.get("part"),
         )
 
     # --- lifecycle -------------------------------------------------------------------------
@@ -263,6 +271,27 @@ class Tl866Programmer(Programmer):
 
     # --- chip selection --------------------------------------------------------------------
 
+    @property
+    def part(self) -> ChipSpec | None:
+        """The part named with ``part=`` (described from minipro's database), or None.
+
+        Raises:
+            ChipDatabaseError: no infoic.xml, no such entry, or an entry the driver cannot
+                run.
+        """
+        if self.part_name is None:
+            return None
+        if self._named is None:
+            path = infoic.default_path(self.infoic_path)
+            if path is None:
+                raise ChipDatabaseError(
+                    f"part={self.part_name} needs minipro's infoic.xml",
+                    hint="add infoic=FILE, or set ROMTOOL_INFOIC",
+                )
+            profile = infoic.load(path).find(self.part_name)
+            self._named = (chipspec_from_profile(profile, self.part_name), profile)
+        return self._named[0]
+
     def find_profile(self, chip: ChipSpec) -> Tl866Profile:
         """The profile for ``chip``: the user's infoic.xml first, then the built-in table.
 
@@ -270,6 +299,8 @@ class Tl866Programmer(Programmer):
             ChipDatabaseError: no profile, a profile for another size, or a built-in profile
                 with estimated fields that the user has not accepted.
         """
+        if self._named is not None and chip is self._named[0]:
+            return self._named[1]
         path = infoic.default_path(self.infoic_path)
         profile: Tl866Profile | None = None
         if path is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from romtool.errors import UsageError
 from romtool.programmers.registry import (
     Discovered,
     OpenContext,
@@ -10,7 +11,7 @@ from romtool.programmers.registry import (
 )
 from romtool.programmers.tl866.driver import Tl866Programmer, detect
 
-OPTIONS = {"infoic", "unverified", "unprotect", "protect"}
+OPTIONS = {"infoic", "unverified", "unprotect", "protect", "part"}
 
 
 def open_tl866(spec: ProgrammerSpec, context: OpenContext) -> Tl866Programmer:
@@ -19,9 +20,14 @@ def open_tl866(spec: ProgrammerSpec, context: OpenContext) -> Tl866Programmer:
     The ``infoic=`` option wins over the ``infoic`` setting of the config file.
 
     Raises:
-        UsageError: an unknown option or a bad yes/no value.
+        UsageError: an unknown option, a bad yes/no value, or both ``-c`` and ``part=``.
     """
     check_options(spec, OPTIONS)
+    if "part" in spec.options and context.part is not None:
+        raise UsageError(
+            "two parts given: -c and part=",
+            hint="part= is for parts only minipro's database knows; leave out -c",
+        )
     options = dict(spec.options)
     if "infoic" not in options and context.settings.infoic:
         options["infoic"] = context.settings.infoic
