@@ -73,6 +73,7 @@ class PathsScreen(ModalScreen[tuple[str, ...] | None]):
 
 
 HOME_ITEMS = (
+    ("session", "Flash session: identify, blank check, write, verify, read"),
     ("compare", "Compare two images or dumps"),
     ("inspect", "Inspect the option ROMs in a file"),
     ("quit", "Quit"),
@@ -100,6 +101,8 @@ class HomeScreen(Screen[None]):
             app.action_open_compare()
         elif key == "inspect":
             app.action_open_inspect()
+        elif key == "session":
+            app.action_open_session()
 
 
 class RomtoolApp(App[None]):
@@ -121,6 +124,10 @@ class RomtoolApp(App[None]):
             self.push_screen(CompareScreen(s.paths[0], s.paths[1], wanted=s.wanted))
         elif s.screen == "inspect" and s.paths:
             self.push_screen(InspectScreen(s.paths[0]))
+        elif s.screen == "session":
+            self.action_open_session(
+                programmer=s.programmer, part=s.part, image=s.paths[0] if s.paths else None
+            )
 
     # --- opening screens -------------------------------------------------------------
 
@@ -138,6 +145,13 @@ class RomtoolApp(App[None]):
 
         self.push_screen(PathsScreen("Inspect", ("ROM file",)), done)
 
+    def action_open_session(
+        self, programmer: str | None = None, part: str | None = None, image: str | None = None
+    ) -> None:
+        from romtool.tui.session_screen import SessionScreen
+
+        self.push_screen(SessionScreen(programmer=programmer, part=part, image=image))
+
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
         yield SystemCommand(
@@ -145,4 +159,7 @@ class RomtoolApp(App[None]):
         )
         yield SystemCommand(
             "Inspect file", "Show the option ROMs in a file", self.action_open_inspect
+        )
+        yield SystemCommand(
+            "Flash session", "Identify, write, verify, read", self.action_open_session
         )

@@ -59,3 +59,14 @@ def test_inspect_screen_snapshot(
 
 def test_home_screen_snapshot(snap_compare: Any) -> None:
     assert snap_compare(RomtoolApp(), terminal_size=SIZE)
+
+
+def test_session_screen_snapshot(snap_compare: Any) -> None:
+    async def run_before(pilot: Pilot[None]) -> None:
+        await pilot.pause()
+        for widget in pilot.app.screen.query("Input"):
+            widget.cursor_blink = False  # type: ignore[attr-defined]
+        await pilot.pause()
+
+    app = RomtoolApp(Start("session", ("image.rom",), programmer="sim:27C256", part="27C256"))
+    assert snap_compare(app, terminal_size=(120, 36), run_before=run_before)
