@@ -197,3 +197,15 @@ def test_chipspec_refuses_mcus() -> None:
 
     with pytest.raises(ChipDatabaseError, match="only memories"):
         chipspec_from_profile(infoic.load(SAMPLE).find("ATMEGA8@DIP28"), "ATMEGA8@DIP28")
+
+
+def test_adapter_parts_are_refused() -> None:
+    from dataclasses import replace
+
+    base = infoic.load(SAMPLE).find("F39X010@PLCC32")
+    base.check_usable()  # PLCC32 (0xFF pin count, no adapter byte) is fine
+    for adapter, name in ((1, "TSOP48"), (2, "SOP44"), (6, "SOP56")):
+        entry = replace(base, package_details=0x30000000 | adapter)
+        with pytest.raises(ChipDatabaseError, match=f"needs the {name} adapter"):
+            entry.check_usable()
+    replace(base, package_details=0x20000005).check_usable()  # TSOP32 needs no unlock

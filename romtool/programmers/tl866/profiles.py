@@ -52,6 +52,14 @@ TL866II_VPP_VOLTS = (12, 9, 9.5, 10, 11, 11.5, 12.5, 13, 13.5, 14, 14.5, 15.5, 1
 TL866II_VCC_VOLTS = (5, 3.3, 4, 4.5, 5.5, 6.5)
 """Index = the VCC (bits 8..11) or VDD (bits 12..15) code."""
 
+# package_details low byte: the adapter (section 1.6). minipro unlocks the TSOP48, SOP44 and
+# SOP56 adapters (command 0x38, a challenge with a CRC16) before using them; romtool does not
+# implement that handshake, so entries needing one of these adapters are refused.
+ADAPTER_TSOP48 = 1
+ADAPTER_SOP44 = 2
+ADAPTER_SOP56 = 6
+LOCKED_ADAPTERS = {ADAPTER_TSOP48: "TSOP48", ADAPTER_SOP44: "SOP44", ADAPTER_SOP56: "SOP56"}
+
 SOURCE_BUILTIN = "built-in (minipro database values quoted in the protocol notes)"
 
 
@@ -201,8 +209,9 @@ class Tl866Profile:
         """Refuse entries the driver cannot run.
 
         Raises:
-            ChipDatabaseError: not a memory, a NAND, a zero read or write buffer, or a
-                host-driven ("custom") protocol, which this driver does not implement.
+            ChipDatabaseError: not a memory, a NAND, no read buffer or memory size, a
+                host-driven ("custom") protocol, or a TSOP48/SOP44/SOP56 adapter part (both
+                need host-side steps this driver does not implement).
         """
         if self.ic_type != IcType.MEMORY:
             raise ChipDatabaseError(
@@ -217,6 +226,12 @@ class Tl866Profile:
             raise ChipDatabaseError(f"{self.name}: the database entry has no read buffer size")
         if self.code_memory_size <= 0:
             raise ChipDatabaseError(f"{self.name}: the database entry has no code memory size")
+        adapter = LOCKED_ADAPTERS.get(self.package_details & 0xFF)
+        if adapter is not None:
+            raise ChipDatabaseError(
+                f"{self.name}: needs the {adapter} adapter, whose unlock handshake romtool "
+                "does not implement"
+            )
 
 
 _DIP28 = 28 << 24
