@@ -39,7 +39,7 @@ def image_file(tmp_path: Path, seed: int, size: int = IMAGE) -> Path:
 @pytest.mark.parametrize("part", PARTS)
 def test_round_trip(cli, sim_bus, tmp_path: Path, model: str, part: str) -> None:
     spec = get_chip(part)
-    sim = sim_bus(model, part, locked=part == "AT28C256")
+    sim = sim_bus(model, part, locked=part in ("AT28C256", "AT28C64B"))
     p = ["-p", "tl866", "-c", part]
 
     res = cli("id", *p)

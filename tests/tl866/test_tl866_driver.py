@@ -50,8 +50,8 @@ def opened(part: str, **kw: object) -> Tl866Programmer:
 @pytest.mark.parametrize("part", PARTS)
 def test_identify_write_read_erase(sim_bus, model: str, part: str) -> None:
     spec = get_chip(part)
-    # Lock the 32 KiB EEPROM (SDP on, as parts often arrive) so protect-off is exercised.
-    sim = sim_bus(model, part, locked=part == "AT28C256")
+    # Lock the EEPROMs (SDP on, as parts often arrive) so protect-off is exercised.
+    sim = sim_bus(model, part, locked=part in ("AT28C256", "AT28C64B"))
     # 16 KiB of data keeps the 128 KiB parts fast; the rest of the chip must stay blank.
     data = image(min(spec.size, 0x4000), len(part)).ljust(spec.size, b"\xff")
     prog = opened(part)
