@@ -281,3 +281,12 @@ def test_now_is_the_simulated_clock(sim_bus) -> None:
         prog.read(Range(0, 0x8000))
         assert prog.now() - t0 == pytest.approx(sim.clock.now_s() - t0)
         assert prog.now() > t0
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_overcurrent_during_a_read(sim_bus, model: str) -> None:
+    sim = sim_bus(model, "AT29C010A", overcurrent_after=2)
+    with opened("AT29C010A") as prog, pytest.raises(DeviceError, match="read block: overcurrent"):
+        prog.read(Range(0, 0x20000))
+    assert sim.stats.blocks_read == 2  # stopped at the poll after the second block
+    assert sim.stats.begins == sim.stats.ends
