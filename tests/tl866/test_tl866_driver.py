@@ -254,17 +254,21 @@ def test_profile_lookup_rules(sim_bus, monkeypatch) -> None:
     accepting = Tl866Programmer(allow_unverified=True)
     with accepting:
         accepting.select(get_chip("AT28C256"))
+        assert accepting.profile is not None
+        assert accepting.profile.unverified == {"chip_info", "pin_map"}
 
 
-def test_t48_only_entry_refused_on_tl866(sim_bus, tmp_path) -> None:
-    from romtool.programmers.tl866.profiles import PIN_MAP_T48_ONLY
-
-    profile = infoic.load(infoic.default_path()).find("T48ONLY")
-    assert profile.pin_map & PIN_MAP_T48_ONLY
-    from romtool.programmers.tl866.protocol import Model
-
-    assert profile.available_on(Model.T48)
-    assert not profile.available_on(Model.TL866II_PLUS)
+def test_t48_only_entry_refused_on_tl866(sim_bus) -> None:
+    sim_bus("tl866ii+", "AT27C256R", serial="TL")
+    sim_bus("t48", "AT27C256R", serial="T48")
+    with Tl866Programmer("TL", part_name="T48ONLY@DIP28") as prog:
+        assert prog.part is not None
+        with pytest.raises(ProgrammerError, match="not available on the TL866II\\+"):
+            prog.select(prog.part)
+    with Tl866Programmer("T48", part_name="T48ONLY@DIP28") as prog:
+        assert prog.part is not None
+        prog.select(prog.part)
+        assert prog.profile is not None and prog.profile.name == "T48ONLY@DIP28"
 
 
 def test_erase_refused_for_eprom(sim_bus) -> None:
