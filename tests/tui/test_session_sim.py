@@ -131,3 +131,27 @@ def test_tui_session_writes_the_simulated_chip(tmp_path: Path) -> None:
     asyncio.run(run())
     chip = state.read_bytes()
     assert chip[: len(data)] == data and chip[len(data) :] == b"\xff" * (CHIP - len(data))
+
+
+def test_cancel_in_the_middle_of_a_write(tmp_path: Path) -> None:
+    image_file(tmp_path / "img.rom", 5, size=CHIP)
+    spec = f"sim:27C256,state={tmp_path / 'chip.bin'}"
+    flag = threading.Event()
+    seen: list[int] = []
+
+    def emit(event: SessionEvent) -> None:
+        if event.kind == "progress" and event.done:
+            seen.append(event.done)
+            flag.set()  # the user presses F9 as soon as the write has started
+
+    out = run_operation(Request(Op.WRITE, spec, "27C256", str(tmp_path / "img.rom")), emit, flag)
+    assert not out.ok and isinstance(out.error, OperationCancelled)
+    assert seen and seen[-1] < CHIP
+    # The session closed cleanly: the same chip opens again and a verify runs to its end.
+    again = run_operation(
+        Request(Op.VERIFY, spec, "27C256", str(tmp_path / "img.rom")),
+        lambda e: None,
+        threading.Event(),
+    )
+    assert again.error is not None and "verify" in str(again.error)
+    assert again.readback is not None
