@@ -211,3 +211,28 @@ def test_part_option_and_chip_option_conflict(cli, sim_bus) -> None:
     res = cli("id", "-p", "tl866,part=M27X256@DIP28", "-c", "AT27C256R")
     assert res.status == 2
     assert "two parts given" in res.err
+
+
+def test_exact_size_and_oversized_images(cli, sim_bus, tmp_path: Path) -> None:
+    sim = sim_bus("t48", "AT28C64B")
+    exact = image_file(tmp_path, 21, 0x2000)
+    res = cli("write", "-p", "tl866", "-c", "AT28C64B", exact)
+    assert res.status == 0, res.err
+    assert sim.chip is not None and sim.chip.snapshot() == exact.read_bytes()
+    too_big = image_file(tmp_path, 22, 0x2001)
+    res = cli("write", "-p", "tl866", "-c", "AT28C64B", too_big)
+    assert res.status == 2
+    assert "does not fit AT28C64B" in res.err
+    assert sim.chip.snapshot() == exact.read_bytes()
+
+
+def test_programmers_json(cli, sim_bus) -> None:
+    import json
+
+    sim_bus("t48", None, serial="J1")
+    res = cli("programmers", "--json")
+    assert res.status == 0
+    (tl866,) = [t for t in json.loads(res.out) if t["type"] == "tl866"]
+    assert tl866["devices"] == [
+        {"spec": "tl866:J1", "description": "T48 firmware 00.1.32 serial J1"}
+    ]
