@@ -95,7 +95,7 @@ def test_programmers_lists_both_models(cli, sim_bus) -> None:
     res = cli("programmers")
     assert res.status == 0
     assert "found: tl866:AAA111  TL866II+ firmware 04.1.32 serial AAA111" in res.out
-    assert "found: tl866:BBB222  T48 firmware 00.1.32 serial BBB222" in res.out
+    assert "found: tl866:BBB222  T48 firmware 1.32 serial BBB222" in res.out
 
 
 def test_programmers_permission_hint(cli, sim_bus, monkeypatch) -> None:
@@ -233,6 +233,4 @@ def test_programmers_json(cli, sim_bus) -> None:
     res = cli("programmers", "--json")
     assert res.status == 0
     (tl866,) = [t for t in json.loads(res.out) if t["type"] == "tl866"]
-    assert tl866["devices"] == [
-        {"spec": "tl866:J1", "description": "T48 firmware 00.1.32 serial J1"}
-    ]
+    assert tl866["devices"] == [{"spec": "tl866:J1", "description": "T48 firmware 1.32 serial J1"}]

@@ -293,6 +293,7 @@ def test_system_info_t48_and_bootloader() -> None:
     info = p.decode_system_info(reply)
     assert info.model == p.Model.T48
     assert info.serial == "SERIAL-T48"
+    assert info.firmware == "1.00"  # no hardware-version field in the T48 reply
     assert info.in_bootloader
     assert info.usb_high_speed
     assert info.supply_volts == pytest.approx(5.02, abs=0.01)

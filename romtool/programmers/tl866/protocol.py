@@ -372,7 +372,8 @@ class SystemInfo:
         model: the device version byte, or the raw number when unknown.
         firmware_major: byte 5.
         firmware_minor: byte 4; 0 means the device runs its bootloader.
-        hardware_version: byte 40 on the TL866II+; 0 where the reply has no such field.
+        hardware_version: byte 40 on the TL866II+; None where the reply has no such field
+            (T48).
         device_code: 8 ASCII characters.
         serial: the serial number, trailing NULs and spaces removed.
         manufactured: T48 only: the manufacture date text.
@@ -383,7 +384,7 @@ class SystemInfo:
     model: Model | int
     firmware_major: int
     firmware_minor: int
-    hardware_version: int
+    hardware_version: int | None
     device_code: str
     serial: str
     manufactured: str = ""
@@ -396,7 +397,10 @@ class SystemInfo:
 
     @property
     def firmware(self) -> str:
-        """minipro's format ``HH.M.mm``, e.g. ``04.2.128``."""
+        """minipro's format ``HH.M.mm`` (e.g. ``04.2.128``); ``M.mm`` without a hardware
+        version."""
+        if self.hardware_version is None:
+            return f"{self.firmware_major}.{self.firmware_minor:02d}"
         return f"{self.hardware_version:02d}.{self.firmware_major}.{self.firmware_minor:02d}"
 
     @property
@@ -453,7 +457,7 @@ def decode_system_info(reply: bytes) -> SystemInfo:
             model=model,
             firmware_major=major,
             firmware_minor=minor,
-            hardware_version=0,
+            hardware_version=None,
             device_code=_text(reply[_T48_DEVICE_CODE]),
             serial=_text(reply[_T48_SERIAL]),
             manufactured=_text(reply[_T48_DATE]),
