@@ -7,7 +7,6 @@ same driver a :class:`~romtool.programmers.sim.romprog.port.SimPort`. All traffi
 
 from __future__ import annotations
 
-import bisect
 import contextlib
 import struct
 import zlib
@@ -46,6 +45,12 @@ DEFAULT_BAUD = 115200
 BAUD_SETTLE_S = 0.05
 """Wait after switching the local UART before talking at the new rate (esptool uses 50 ms)."""
 RESYNC_ZEROS = b"\x00\x00"
+MIN_FRAME_DATA = 64
+"""Smallest data frame the host shrinks to on a noisy link (the protocol's minimum payload)."""
+GROW_AFTER = 8
+"""Acknowledged frames in a row after which the frame size doubles again."""
+STREAM_STALL_TRIES = 2
+"""Timeouts in one read stream before it is restarted with smaller frames."""
 """Delimiters sent on open so the board drops any half-received frame."""
 
 _CAP_MAP = {
@@ -355,70 +360,96 @@ class RomprogProgrammer(Programmer):
 
     def read(self, rng: Range, reporter: Reporter | None = None) -> bytes:
         self._check_range(rng, "read")
+        assert self.limits is not None
         rep = nullable(reporter)
         total = len(rng)
-        if not total:
-            return b""
+        buf = bytearray()
+        chunk = self.limits.max_payload - p.DATA_HEADER.size
+        stalls = 0
+        while len(buf) < total:
+            before = len(buf)
+            if self._read_stream(rng.start, total, chunk, buf, rep):
+                break
+            # The stream stalled (a noisy link loses big frames): ask again for the rest in
+            # smaller frames. Bounded: give up after retries.frame restarts without progress.
+            stalls = 0 if len(buf) > before else stalls + 1
+            if stalls > self.settings.retries.frame:
+                raise DeviceTimeout(
+                    f"read stalled after {stalls} restarts",
+                    op="read",
+                    address=rng.start + len(buf),
+                    hint="check the cable; a lower baud rate may help",
+                )
+            chunk = max(MIN_FRAME_DATA, chunk // 2)
+        return bytes(buf)
+
+    def _read_stream(
+        self, start: int, total: int, chunk: int, buf: bytearray, rep: Reporter
+    ) -> bool:
+        """One READ stream for ``[start + len(buf), start + total)`` appended to ``buf``.
+
+        Returns True when complete and CRC-checked, False when it stalled.
+        """
         ch = self._ch
         seq = ch.next_seq()
-        req = Frame(FrameType.REQ, seq, Cmd.READ, 0, p.ADDR_LEN.pack(rng.start, total))
-        buf = bytearray()
+        base = len(buf)
+        length = total - base
+        payload = p.READ_REQ.pack(start + base, length, chunk)
+        req = Frame(FrameType.REQ, seq, Cmd.READ, 0, payload)
         wait = self._timeout(self.limits.window if self.limits else 4096)
         if ch.resend_after_s is not None:
             wait = min(wait, ch.resend_after_s)
-        ch.send(req)
+        ch.send(req, resync=base > 0)
         misses = 0
         nak_at = -1
         while True:
+            got = len(buf) - base
             frame = ch.recv(wait)
             if frame is None:
                 if ch.link.now() - ch.last_rx < wait:
-                    continue  # the board is alive and busy programming
+                    continue  # the board is alive and busy
                 misses += 1
-                if misses > self.settings.retries.frame:
-                    raise DeviceTimeout(
-                        f"read stalled after {misses} tries",
-                        op="read",
-                        address=rng.start + len(buf),
-                    )
                 ch.resent += 1
-                if not buf:
+                if misses > STREAM_STALL_TRIES:
+                    return False
+                if not got:
                     ch.send(req, resync=True)
-                elif len(buf) == total:
-                    ch.send(Frame(FrameType.ACK, seq, Cmd.READ, 0, p.READ_ACK.pack(total)))
+                elif got == length:
+                    ch.send(Frame(FrameType.ACK, seq, Cmd.READ, 0, p.READ_ACK.pack(got)))
                 else:
-                    ch.send(Frame(FrameType.NAK, seq, Cmd.READ, 0, p.READ_ACK.pack(len(buf))))
+                    ch.send(Frame(FrameType.NAK, seq, Cmd.READ, 0, p.READ_ACK.pack(got)))
                 continue
             if frame.seq != seq:
                 ch.stale += 1
                 continue
             if frame.type is FrameType.DATA and len(frame.payload) > 4:
                 (offset,) = p.DATA_HEADER.unpack_from(frame.payload)
-                if offset == len(buf):
+                if offset == got:
                     buf += frame.payload[4:]
                     misses = 0
-                    if len(buf) > total:
+                    if len(buf) - base > length:
                         raise ProtocolError("read returned more than asked", op="read")
-                    ch.send(Frame(FrameType.ACK, seq, Cmd.READ, 0, p.READ_ACK.pack(len(buf))))
+                    ack = p.READ_ACK.pack(len(buf) - base)
+                    ch.send(Frame(FrameType.ACK, seq, Cmd.READ, 0, ack))
                     rep.progress(len(buf), total)
-                elif offset > len(buf) and nak_at != len(buf):
-                    nak_at = len(buf)
-                    ch.send(Frame(FrameType.NAK, seq, Cmd.READ, 0, p.READ_ACK.pack(len(buf))))
+                elif offset > got and nak_at != got:
+                    nak_at = got
+                    ch.send(Frame(FrameType.NAK, seq, Cmd.READ, 0, p.READ_ACK.pack(got)))
             elif frame.type is FrameType.RSP and frame.cmd == Cmd.READ:
                 if frame.status != Status.OK:
-                    raise_status(frame, op="read", address=rng.start)
-                if len(buf) != total:
+                    raise_status(frame, op="read", address=start + base)
+                if got != length:
                     continue  # a late answer to an earlier try
                 (crc,) = struct.unpack_from("<I", frame.payload)
-                if crc != zlib.crc32(buf):
+                if crc != zlib.crc32(buf[base:]):
                     raise ProtocolError(
                         "read data CRC-32 mismatch",
                         op="read",
-                        address=rng.start,
+                        address=start + base,
                         expected=f"0x{crc:08X}",
-                        actual=f"0x{zlib.crc32(buf):08X}",
+                        actual=f"0x{zlib.crc32(buf[base:]):08X}",
                     )
-                return bytes(buf)
+                return True
 
     # --- write ---------------------------------------------------------------------------------
 
@@ -438,12 +469,8 @@ class RomprogProgrammer(Programmer):
         ch = self._ch
         frame_data = self.limits.max_payload - p.DATA_HEADER.size
         page = max(1, self.profile.page)
-        unit = max(page, (frame_data // page) * page)
-        chunks = [
-            (r.start - address, data[r.start - address : r.stop - address])
-            for r in rng.chunks(unit)
-        ]
-        starts = [c[0] for c in chunks]
+        largest = max(page, (frame_data // page) * page)
+        smallest = max(page, -(-MIN_FRAME_DATA // page) * page)
         begin = ch.request(
             Cmd.WRITE_BEGIN,
             p.WRITE_BEGIN_REQ.pack(address, len(data), zlib.crc32(data)),
@@ -453,7 +480,9 @@ class RomprogProgrammer(Programmer):
         window = self.limits.window
         if len(begin.payload) >= 2:
             window = min(window, struct.unpack_from("<H", begin.payload)[0])
-        window = max(window, unit)
+        window = max(window, largest)
+        # The board buffers whole frames: never more frames in flight than it has buffers.
+        max_frames = max(1, window // frame_data)
         seq = begin.seq
         # Wait for acknowledgements at most a quarter of the board's watchdog: a lost frame is
         # resent long before the board would power the socket down. A board that is busy
@@ -461,17 +490,22 @@ class RomprogProgrammer(Programmer):
         wait = min(self._timeout(window), self.limits.watchdog_ms / 4000.0)
         total = len(data)
         committed = 0
-        next_idx = 0
-        misses = 0
+        pos = 0
+        inflight: list[int] = []  # end offsets of frames sent and not yet committed
+        size = largest
+        good = misses = 0
         resent_before = ch.resent
         while committed < total:
-            while next_idx < len(chunks):
-                off, chunk = chunks[next_idx]
-                if off + len(chunk) - committed > window:
+            while pos < total and len(inflight) < max_frames:
+                end = _frame_end(address, pos, size, page, total)
+                if end - committed > window:
                     break
-                payload = p.DATA_HEADER.pack(off) + chunk
-                ch.send(Frame(FrameType.DATA, seq, Cmd.WRITE_BEGIN, 0, payload))
-                next_idx += 1
+                chunk = data[pos:end]
+                ch.send(
+                    Frame(FrameType.DATA, seq, Cmd.WRITE_BEGIN, 0, p.DATA_HEADER.pack(pos) + chunk)
+                )
+                inflight.append(end)
+                pos = end
             frame = ch.recv(wait)
             if frame is None:
                 if ch.link.now() - ch.last_rx < wait:
@@ -484,10 +518,11 @@ class RomprogProgrammer(Programmer):
                         address=address + committed,
                         hint="run the same command again with --resume",
                     )
-                # Go back N: resend from the last committed byte.
-                back = bisect.bisect_right(starts, committed) - 1
-                ch.resent += next_idx - back
-                next_idx = back
+                # Go back N to the last committed byte, in smaller frames: on a noisy link a
+                # short frame is more likely to arrive intact.
+                ch.resent += len(inflight)
+                pos, inflight, good = committed, [], 0
+                size = max(smallest, size // 2)
                 continue
             if frame.seq != seq:
                 ch.stale += 1
@@ -496,20 +531,34 @@ class RomprogProgrammer(Programmer):
                 _received, comm = p.WRITE_ACK.unpack_from(frame.payload)
                 if comm > committed:
                     committed = min(comm, total)
+                    inflight = [e for e in inflight if e > committed]
                     misses = 0
+                    good += 1
+                    if good >= GROW_AFTER and size < largest:
+                        size, good = min(largest, size * 2), 0
                     rep.progress(committed, total)
                     if on_commit is not None:
                         on_commit(committed)
             elif frame.type is FrameType.NAK and len(frame.payload) >= 4:
                 (expected,) = p.READ_ACK.unpack_from(frame.payload)
-                back = bisect.bisect_right(starts, expected) - 1
-                if back < next_idx:
-                    ch.resent += next_idx - back
-                    next_idx = back
+                if committed <= expected < pos:
+                    ch.resent += sum(1 for e in inflight if e > expected)
+                    inflight = [e for e in inflight if e <= expected]
+                    pos, good = expected, 0
+                    size = max(smallest, size // 2)
             elif frame.type is FrameType.RSP and frame.status != Status.OK:
                 raise_status(frame, op="write", address=address + committed)
-        end = ch.request(Cmd.WRITE_END, op="write", address=address)
+        finish = ch.request(Cmd.WRITE_END, op="write", address=address)
         max_pulses = retried = 0
-        if len(end.payload) >= p.WRITE_END_RSP.size:
-            _c, max_pulses, retried = p.WRITE_END_RSP.unpack_from(end.payload)
+        if len(finish.payload) >= p.WRITE_END_RSP.size:
+            _c, max_pulses, retried = p.WRITE_END_RSP.unpack_from(finish.payload)
         return ProgramReport(committed, max_pulses, ch.resent - resent_before, retried)
+
+
+def _frame_end(address: int, pos: int, size: int, page: int, total: int) -> int:
+    """End offset of the next DATA frame: ``size`` bytes, cut at a page boundary."""
+    end = address + pos + size
+    if page > 1:
+        end -= end % page
+        end = max(end, address + pos + page - (address + pos) % page)
+    return min(total, end - address)

@@ -421,7 +421,9 @@ class Profile:
 
 PROFILE_SIZE = Profile._S.size
 ADDR_LEN = struct.Struct("<II")
-"""addr u32, len u32 (READ, CRC)."""
+"""addr u32, len u32 (CRC; READ without a frame size)."""
+READ_REQ = struct.Struct("<IIH")
+"""addr u32, len u32, chunk u16 (READ: largest data bytes per frame; 0 = the device's)."""
 BLANK_REQ = struct.Struct("<IIB")
 """addr u32, len u32, value u8."""
 BLOCK_INFO_REQ = struct.Struct("<IIH")

@@ -150,12 +150,14 @@ class SimProgrammer(RomprogProgrammer):
         self.sim_link: Link | None = None
 
     def _connect_sim(self) -> SimPort:
-        self.sim_link = Link(self.link_model, VirtualClock())
+        # The host clock starts where the board's is (a chip kept from an earlier session has
+        # its clock far along), so answers are not stamped in the host's future.
+        self.sim_link = Link(self.link_model, VirtualClock(self.chip_model.clock.now_us()))
         self.device = RomprogDevice(self.chip_model, self.config)
         return SimPort(self.sim_link, self.device)
 
     def modeled_seconds(self) -> float:
-        """Host time elapsed on the virtual clock since open (the modeled duration)."""
+        """The host's virtual clock in seconds (from 0 for a fresh chip): the modeled time."""
         return self.sim_link.clock.now_s() if self.sim_link is not None else 0.0
 
     def close(self) -> None:

@@ -121,6 +121,7 @@ class _ReadStream:
     sent: int = 0
     crc_done: int = 0
     crc: int = 0
+    chunk: int = 0
 
 
 @dataclass
@@ -513,21 +514,25 @@ class RomprogDevice:
     def _read_cmd(self, req: Frame) -> None:
         if self._need_profile(req) is None:
             return
-        if len(req.payload) != p.ADDR_LEN.size:
+        if len(req.payload) == p.READ_REQ.size:
+            addr, length, chunk = p.READ_REQ.unpack(req.payload)
+        elif len(req.payload) == p.ADDR_LEN.size:
+            (addr, length), chunk = p.ADDR_LEN.unpack(req.payload), 0
+        else:
             self._respond(req, Status.BAD_ARG)
             return
-        addr, length = p.ADDR_LEN.unpack(req.payload)
         if not self._range(req, addr, length):
             return
         self._write = None
-        self._read = _ReadStream(req.seq, addr, length)
+        limit = self.config.data_per_frame
+        self._read = _ReadStream(req.seq, addr, length, chunk=min(chunk or limit, limit))
         self._last_seq, self._last_rsp = None, b""
         self._pump_read()
 
     def _pump_read(self) -> None:
         rs = self._read
         assert rs is not None
-        chunk = self.config.data_per_frame
+        chunk = rs.chunk
         while rs.sent < rs.length and rs.sent - rs.acked < self.config.window:
             n = min(chunk, rs.length - rs.sent)
             data = alg.read_block(self.chip, rs.addr + rs.sent, n)
