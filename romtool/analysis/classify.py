@@ -22,7 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from romtool.analysis.diff import ImageDiff, xor_bytes
+from romtool.analysis.diff import ImageDiff
 from romtool.image.model import Image
 from romtool.ranges import Range, total_length
 from romtool.units import format_size
@@ -40,6 +40,10 @@ short probe matches by chance in a 16 MiB dump."""
 SCATTERED_SHARE = 0.8
 """Call the differences "scattered single-bit errors" when at least this share of the
 differing bytes differ in exactly one bit."""
+
+OTHER_DATA_SHARE = 0.5
+"""Call the dump "other data" when at least this share of the compared bytes differ (random
+data differs from an image in 255 of 256 bytes; a partly failed write in far fewer)."""
 
 COLUMN_LIMIT = 64
 """Address-line checks on lines with a block size below this compare strided columns
@@ -93,6 +97,7 @@ class FindingKind(StrEnum):
     ADDRESS_LINE = "address-line"
     DATA_BIT_STUCK = "data-bit-stuck"
     SCATTERED_BITS = "scattered-bits"
+    OTHER_DATA = "other-data"
 
 
 @dataclass(frozen=True)
@@ -332,21 +337,23 @@ def classify(wanted: Image, dump: Image, diff: ImageDiff, *, wanted_is_a: bool) 
         differing bytes, and findings.
     """
     ranges: list[ClassifiedRange] = []
-    program_bits = [0] * 8
-    erase_bits = [0] * 8
-    xors: list[bytes] = []
+    wanted_parts: list[bytes] = []
+    dump_parts: list[bytes] = []
     for r in diff.differ:
         w = wanted.read(r.start, len(r), fill=None)
         d = dump.read(r.start, len(r), fill=None)
         ranges.append(classify_range(r, w, d))
-        n = len(r)
-        wi, di = int.from_bytes(w, "big"), int.from_bytes(d, "big")
-        mask = (1 << (8 * n)) - 1
-        for bit, count in enumerate(_per_bit(di & (wi ^ mask), n)):
-            program_bits[bit] += count
-        for bit, count in enumerate(_per_bit(wi & (di ^ mask), n)):
-            erase_bits[bit] += count
-        xors.append(xor_bytes(w, d))
+        wanted_parts.append(w)
+        dump_parts.append(d)
+    # Per-bit counts once over all differing bytes (not per range: a wrong image has tens of
+    # thousands of ranges).
+    w_all, d_all = b"".join(wanted_parts), b"".join(dump_parts)
+    n = len(w_all)
+    wi, di = int.from_bytes(w_all, "big"), int.from_bytes(d_all, "big")
+    mask = (1 << (8 * n)) - 1
+    bp = _per_bit(di & (wi ^ mask), n) if n else (0,) * 8
+    be = _per_bit(wi & (di ^ mask), n) if n else (0,) * 8
+    xor = (wi ^ di).to_bytes(n, "big")
     only_wanted = diff.only_a if wanted_is_a else diff.only_b
     only_dump = diff.only_b if wanted_is_a else diff.only_a
     for r in only_wanted:
@@ -354,8 +361,7 @@ def classify(wanted: Image, dump: Image, diff: ImageDiff, *, wanted_is_a: bool) 
     for r in only_dump:
         ranges.append(ClassifiedRange(r, DiffClass.ONLY_B if wanted_is_a else DiffClass.ONLY_A))
     ranges.sort(key=lambda c: c.range)
-    bp, be = tuple(program_bits), tuple(erase_bits)
-    findings = _findings(wanted, dump, diff, ranges, bp, be, b"".join(xors))
+    findings = _findings(wanted, dump, diff, ranges, bp, be, xor)
     return Classification(tuple(ranges), bp, be, tuple(findings))
 
 
@@ -402,7 +408,18 @@ def _findings(
                 )
             )
         return out
-    out.extend(_placement_findings(w, wanted.start, d, dump.start))
+    placement = _placement_findings(w, wanted.start, d, dump.start)
+    out.extend(placement)
+    common = total_length(diff.common)
+    if not placement and common and diff.bytes_differ >= OTHER_DATA_SHARE * common:
+        out.append(
+            Finding(
+                FindingKind.OTHER_DATA,
+                f"{100 * diff.bytes_differ / common:.1f} % of the bytes differ: the chip holds "
+                f"other data (another image, or it was not erased before this one)",
+                value=diff.bytes_differ,
+            )
+        )
     out.extend(_address_line_findings(w, d))
     out.extend(_data_bit_findings(w, d, bit_program, bit_erase))
     blank = [r.range for r in ranges if r.cls is DiffClass.BLANK]

@@ -142,3 +142,13 @@ def test_plain_compare_and_json() -> None:
     )  # 55+AA+01 = 0x100
     same = compare(a, a.copy())
     assert same.same and same.ranges == ()
+
+
+def test_other_data() -> None:
+    want = rom(8192, seed=1)
+    other = rom(8192, seed=2)
+    rep = compare(Image.from_bytes(want), Image.from_bytes(other), wanted=Wanted.A)
+    assert kinds(rep)[0] is FindingKind.OTHER_DATA
+    cl = rep.classification
+    assert cl is not None
+    assert sum(cl.bit_program) + sum(cl.bit_erase) == rep.diff.bits_differ
