@@ -78,6 +78,7 @@ struct read_stream {
     uint32_t sent;
     uint32_t crc_done;
     uint32_t crc;
+    uint16_t chunk; /* data bytes per DATA frame */
 };
 
 struct ended {
@@ -404,6 +405,8 @@ static void cmd_set_profile(const struct frame *req)
         status = RP_BAD_PROFILE;
     } else if (rp_is_eprom(&p) && (!p.vpp_mv || !p.max_pulses || !p.pulse_us)) {
         status = RP_BAD_PROFILE; /* an EPROM profile without VPP or pulses cannot program */
+    } else if (!hal_socket_supports(&p)) {
+        status = RP_UNSUPPORTED; /* no socket wiring for this package and part family */
     }
     if (status != RP_OK) {
         respond_status(req, status);
@@ -667,7 +670,7 @@ static void pump_read(void)
 {
     while (rs.sent < rs.len && rs.sent - rs.acked < RP_WINDOW) {
         uint32_t left = rs.len - rs.sent;
-        uint16_t n = (uint16_t)(left > RP_DATA_PER_FRAME ? RP_DATA_PER_FRAME : left);
+        uint16_t n = (uint16_t)(left > rs.chunk ? rs.chunk : left);
         uint8_t *data = tx_payload + RP_DATA_HEADER;
         hal_read_block(rs.addr + rs.sent, data, n);
         if (rs.sent == rs.crc_done) {
@@ -689,14 +692,21 @@ static void finish_read(void)
 
 static void cmd_read(const struct frame *req)
 {
-    if (!need_profile(req) || !need_len(req, 8)) {
+    if (!need_profile(req)) {
+        return;
+    }
+    if (req->len != 8 && req->len != 10) {
+        respond_status(req, RP_BAD_ARG);
         return;
     }
     uint32_t addr = get32(req->payload);
     uint32_t len = get32(req->payload + 4);
+    /* Optional chunk: a host on a noisy link asks for smaller DATA frames (section 6.3). */
+    uint16_t chunk = req->len == 10 ? get16(req->payload + 8) : 0;
     if (!in_range(req, addr, len)) {
         return;
     }
+    rs.chunk = chunk && chunk < RP_DATA_PER_FRAME ? chunk : RP_DATA_PER_FRAME;
     ws.active = 0;
     rs.active = 1;
     rs.seq = req->seq;

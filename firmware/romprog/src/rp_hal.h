@@ -33,6 +33,8 @@ uint32_t hal_millis(void);
 /* Feed the MCU's hardware watchdog (a hung main loop resets the board, socket off). */
 void hal_kick(void);
 
+/* True when the board's socket wiring has a variant for this profile (package, size, kind). */
+uint8_t hal_socket_supports(const struct rp_profile *profile);
 /* Route the socket pins for a profile: which pins carry VPP, PGM, WE for this part. */
 void hal_socket_setup(const struct rp_profile *profile);
 /* One read cycle at the current VCC. */

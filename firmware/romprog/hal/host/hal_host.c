@@ -324,6 +324,12 @@ void hal_wait_input(void)
 
 /* ---- bus ------------------------------------------------------------------------------- */
 
+uint8_t hal_socket_supports(const struct rp_profile *p)
+{
+    (void)p; /* the chip model takes any profile the core accepted */
+    return 1;
+}
+
 void hal_socket_setup(const struct rp_profile *p)
 {
     uint8_t m[8] = {OP_SETUP, p->pins};

@@ -1,0 +1,92 @@
+"""The AVR image: it builds with avr-gcc, fits with margin, and answers in simavr."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from romtool.programmers.romprog import protocol as p
+from romtool.programmers.romprog.protocol import Cmd, Frame, FrameType, Status
+from tests.conftest import require_file, require_tool
+
+from .conftest import FIRMWARE
+
+FLASH_LIMIT = 0.25
+"""Share of the 248 KiB application flash the image may use (it needs about 6 %)."""
+RAM_LIMIT = 0.75
+"""Share of the 8 KiB SRAM static data may take: the rest is stack (deepest path ~600 B)."""
+HARNESS = Path(__file__).with_name("simavr_uart.c")
+SIM_SECONDS = "0.6"
+"""Simulated time: 100 ms start-up plus three frames at 115200 baud, with room to spare."""
+
+
+@pytest.fixture(scope="module")
+def avr_build(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    require_tool("avr-gcc")
+    require_tool("avr-objcopy")
+    build = tmp_path_factory.mktemp("romprog-avr")
+    res = subprocess.run(
+        ["make", "-C", str(FIRMWARE), "avr", f"BUILD={build}"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert res.returncode == 0, res.stderr + res.stdout
+    return build / "avr" / "romprog.elf", res.stdout
+
+
+def test_avr_image_builds_and_fits(avr_build: tuple[Path, str]) -> None:
+    elf, log = avr_build
+    assert elf.exists() and elf.with_suffix(".hex").exists()
+    flash = re.search(r"flash: (\d+) of (\d+)", log)
+    ram = re.search(r"ram: +(\d+) of (\d+)", log)
+    assert flash and ram, log
+    assert int(flash.group(1)) < FLASH_LIMIT * int(flash.group(2))
+    assert int(ram.group(1)) < RAM_LIMIT * int(ram.group(2))
+    hex_text = elf.with_suffix(".hex").read_text()
+    assert hex_text.startswith(":") and hex_text.rstrip().endswith(":00000001FF")
+
+
+def test_avr_image_answers_in_simavr(avr_build: tuple[Path, str], tmp_path: Path) -> None:
+    require_tool("simavr")
+    require_file("/usr/include/simavr/sim_avr.h", "libsimavr-dev")
+    gcc = require_tool("gcc")
+    runner = tmp_path / "simavr_uart"
+    res = subprocess.run(
+        [gcc, "-O2", "-I/usr/include/simavr", "-o", str(runner), str(HARNESS), "-lsimavr"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert res.returncode == 0, res.stderr
+    hello = Frame(FrameType.REQ, 1, Cmd.HELLO, 0, p.HELLO_REQ.pack(p.MAGIC, p.PROTO_VERSION))
+    broken = bytearray(Frame(FrameType.REQ, 2, Cmd.PING).encode())
+    broken[3] ^= 0x40
+    unknown = Frame(FrameType.REQ, 3, 0x7E)
+    ping = Frame(FrameType.REQ, 4, Cmd.PING)
+    wire = b"\x00" + hello.encode() + bytes(broken) + unknown.encode() + ping.encode()
+    elf, _log = avr_build
+    run = subprocess.run(
+        [str(runner), str(elf), wire.hex(), SIM_SECONDS],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert run.returncode == 0, run.stderr
+    answer = bytes.fromhex(run.stdout.strip().splitlines()[-1])
+    frames = list(p.FrameDecoder(4096).feed(answer))
+    assert [(f.seq, f.type) for f in frames] == [
+        (1, FrameType.RSP),
+        (3, FrameType.RSP),
+        (4, FrameType.RSP),
+    ], "the broken frame (seq 2) must get no answer"
+    limits = p.Limits.unpack(frames[0].payload)
+    assert limits.board == 1 and limits.proto == p.PROTO_VERSION
+    assert limits.max_payload == 512 and limits.window == 2048
+    assert limits.clock_khz == 16_000
+    assert frames[1].status == Status.UNKNOWN_CMD
+    assert frames[2].status == Status.OK
