@@ -395,6 +395,7 @@ def write(
             resume=resume,
             journal_file=journal,
             reporter=ctx.report,
+            retries=ctx.settings.retries.operation,
         )
     chip = session.chip
     data: dict[str, Any] = {

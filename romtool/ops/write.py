@@ -26,8 +26,9 @@ from romtool.ops import journal as jr
 from romtool.ops.plan import BlockAction, Plan, check_fits, plan_write
 from romtool.ops.session import Session, check_id
 from romtool.ops.verify import VerifyResult, verify_image
-from romtool.programmers.base import Capability
+from romtool.programmers.base import Capability, StreamStalled
 from romtool.ranges import Range
+from romtool.settings import Retries
 
 
 @dataclass(frozen=True)
@@ -73,6 +74,7 @@ def write_image(
     resume: bool = False,
     journal_file: Path | None = None,
     reporter: Reporter | None = None,
+    retries: int = Retries().operation,
 ) -> WriteResult:
     """Write ``image`` (chip addresses) into the session's chip.
 
@@ -82,6 +84,9 @@ def write_image(
         UsageError: ``resume`` without a matching journal.
         VerifyError: the chip does not hold the image afterwards (diagnosis in the message).
         ProgrammerError: the programmer or link failed; with a journal, ``--resume`` continues.
+
+    A stream that stalls while the board still answers is started again from the last
+    committed byte, at most ``retries`` times (``settings.retries.operation``).
     """
     rep = reporter or NullReporter()
     prog, chip = session.programmer, session.chip
@@ -111,7 +116,7 @@ def write_image(
             resumed_from=resume_at,
             plan_blocks=plan,
         )
-    programmed, max_pulses, resent = _program(session, plan, current, journal_file, rep)
+    programmed, max_pulses, resent = _program(session, plan, current, journal_file, rep, retries)
     result_verify: VerifyResult | None = None
     if verify:
         result_verify = verify_image(prog, image, rep)
@@ -158,6 +163,7 @@ def _program(
     current: jr.Journal,
     journal_file: Path | None,
     rep: Reporter,
+    retries: int,
 ) -> tuple[int, int, int]:
     prog = session.programmer
     runs = plan.runs()
@@ -167,9 +173,9 @@ def _program(
     max_pulses = resent = 0
     last_saved = [0]
 
-    def committed(run_start: int, n: int) -> None:
-        rep.progress(done_before + n, total)
-        current.committed_to = run_start + n
+    def committed(stream_start: int, skipped: int, n: int) -> None:
+        rep.progress(done_before + skipped + n, total)
+        current.committed_to = stream_start + n
         if journal_file is not None and n - last_saved[0] >= jr.SAVE_EVERY:
             last_saved[0] = n
             jr.save(journal_file, current)
@@ -180,23 +186,44 @@ def _program(
         for sector in run.erase:
             rep.note(f"erasing sector {sector}")
             prog.erase(sector=sector)
-        last_saved[0] = 0
-        try:
-            report = prog.program(
-                run.range.start, run.data, _Quiet(rep), partial(committed, run.range.start)
-            )
-        except (TransportError, DeviceTimeout) as exc:
-            if journal_file is not None:
-                jr.save(journal_file, current)
-                if exc.hint is None:
-                    exc.hint = "run the same command again with --resume"
-            raise
+        start = run.range.start
+        attempt = 0
+        while True:
+            last_saved[0] = 0
+            skip = start - run.range.start
+            try:
+                report = prog.program(
+                    start, run.data[skip:], _Quiet(rep), partial(committed, start, skip)
+                )
+                break
+            except StreamStalled as exc:
+                # Operation-level retry: the link still works but the stream stalled; start a
+                # new stream from the last committed byte (bounded by retries.operation).
+                if attempt < retries:
+                    attempt += 1
+                    start = max(start, current.committed_to)
+                    rep.warn(f"write stalled at 0x{start:X}; retrying from there ({attempt})")
+                    continue
+                _save_for_resume(journal_file, current, exc)
+                raise
+            except (TransportError, DeviceTimeout) as exc:
+                _save_for_resume(journal_file, current, exc)
+                raise
         max_pulses = max(max_pulses, report.max_pulses)
         resent += report.retried_frames
         done_before += len(run.range)
         current.committed_to = run.range.stop
     rep.progress(total, total)
     return total, max_pulses, resent
+
+
+def _save_for_resume(
+    journal_file: Path | None, current: jr.Journal, exc: TransportError | DeviceTimeout
+) -> None:
+    if journal_file is not None:
+        jr.save(journal_file, current)
+        if exc.hint is None:
+            exc.hint = "run the same command again with --resume"
 
 
 class _Quiet:

@@ -37,9 +37,14 @@ from types import TracebackType
 from typing import Any, Protocol
 
 from romtool.chips.spec import ChipId, ChipSpec
-from romtool.errors import ProgrammerError, UsageError
+from romtool.errors import DeviceTimeout, ProgrammerError, UsageError
 from romtool.events import NullReporter, Reporter
 from romtool.ranges import Range
+
+
+class StreamStalled(DeviceTimeout):
+    """A bulk transfer stopped making progress although the programmer still answers; the
+    operation may be started again from its last committed byte."""
 
 
 class Capability(StrEnum):

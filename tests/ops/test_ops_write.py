@@ -286,3 +286,16 @@ def test_stuck0_cell_fails_blank_check_with_its_address() -> None:
     with open_session(None, prog.part, programmer=prog) as s, pytest.raises(BlankCheckError) as i:
         blank_check(s)
     assert i.value.address == 0x4321 and "1 of 32768" in str(i.value)
+
+
+def test_stalled_stream_is_restarted_from_the_last_committed_byte() -> None:
+    from romtool.settings import Retries, Settings
+
+    tight = Settings(retries=Retries(frame=0, operation=30))
+    prog = sim("AT28C64", link=LinkModel(seed=4, drop=1.5e-3), settings=tight)
+    rec = RecordingReporter()
+    image = Image.from_bytes(data(4096, 4))
+    with open_session(None, prog.part, programmer=prog, settings=tight) as s:
+        write_image(s, image, reporter=rec, retries=30)
+    assert any("write stalled" in e.text for e in rec.kinds("warn"))
+    assert prog.chip_model.snapshot()[:4096] == image.read(0, 4096)

@@ -14,7 +14,6 @@ from collections.abc import Callable
 
 from romtool.chips.spec import ChipId, ChipSpec, Technology
 from romtool.errors import (
-    DeviceTimeout,
     ProgrammerError,
     ProtocolError,
     RomtoolError,
@@ -29,6 +28,7 @@ from romtool.programmers.base import (
     Programmer,
     ProgrammerInfo,
     ProgramReport,
+    StreamStalled,
     nullable,
 )
 from romtool.programmers.romprog import protocol as p
@@ -374,7 +374,7 @@ class RomprogProgrammer(Programmer):
             # smaller frames. Bounded: give up after retries.frame restarts without progress.
             stalls = 0 if len(buf) > before else stalls + 1
             if stalls > self.settings.retries.frame:
-                raise DeviceTimeout(
+                raise StreamStalled(
                     f"read stalled after {stalls} restarts",
                     op="read",
                     address=rng.start + len(buf),
@@ -512,7 +512,7 @@ class RomprogProgrammer(Programmer):
                     continue  # the board is alive and busy programming
                 misses += 1
                 if misses > self.settings.retries.frame:
-                    raise DeviceTimeout(
+                    raise StreamStalled(
                         f"no acknowledgement after {misses} tries ({committed} bytes committed)",
                         op="write",
                         address=address + committed,
