@@ -15,6 +15,7 @@ from romtool.analysis.diff import ImageDiff, diff_images
 from romtool.analysis.hashes import Digests, digests
 from romtool.analysis.roms import RomListing, list_roms
 from romtool.image.model import Image
+from romtool.ranges import total_length
 
 
 class Wanted(StrEnum):
@@ -77,6 +78,20 @@ class CompareReport:
     @property
     def same(self) -> bool:
         return self.diff.same
+
+    def headline(self) -> str:
+        """``3 ranges: 5 bytes (7 bits) differ, 16 bytes only in B`` (or ``same``)."""
+        if self.same:
+            return "same"
+        d = self.diff
+        parts = [f"{d.bytes_differ} bytes ({d.bits_differ} bits) differ"]
+        only_a, only_b = total_length(d.only_a), total_length(d.only_b)
+        if only_a:
+            parts.append(f"{only_a} bytes only in A")
+        if only_b:
+            parts.append(f"{only_b} bytes only in B")
+        n = len(self.ranges)
+        return f"{n} range{'s' if n != 1 else ''}: " + ", ".join(parts)
 
     def as_dict(self, *, max_ranges: int | None = None) -> dict[str, object]:
         """A JSON-ready summary; ``max_ranges`` caps the listed ranges (the count is kept)."""

@@ -82,12 +82,9 @@ def _print_report(rep: CompareReport, max_ranges: int) -> None:
     if rep.same:
         click.echo(_style("same", "green", color))
         return
-    d = rep.diff
     wanted = {Wanted.A: " (A is the wanted image)", Wanted.B: " (B is the wanted image)"}
     click.echo(
-        _style("different", "red", color)
-        + f": {len(rep.ranges)} ranges, {d.bytes_differ} bytes, {d.bits_differ} bits differ"
-        + wanted.get(rep.wanted, "")
+        _style("different", "red", color) + f": {rep.headline()}" + wanted.get(rep.wanted, "")
     )
     listed = rep.ranges if max_ranges == 0 else rep.ranges[:max_ranges]
     for c in listed:

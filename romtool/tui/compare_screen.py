@@ -185,15 +185,11 @@ class CompareScreen(Screen[None]):
         elif rep.same:
             lines.append("[b green]same[/]")
         else:
-            d = rep.diff
             where = ""
             idx = model.diff_index(self.query_one(HexDiffView).cursor)
             if idx is not None:
                 where = f"  (at difference {idx + 1} of {len(rep.ranges)})"
-            lines.append(
-                f"[b red]different[/]: {len(rep.ranges)} ranges, {d.bytes_differ} bytes, "
-                f"{d.bits_differ} bits{where}"
-            )
+            lines.append(f"[b red]different[/]: {rep.headline()}{where}")
             if rep.classification is not None:
                 for f in rep.classification.findings[:MAX_FINDINGS_SHOWN]:
                     lines.append(f"- {f.message}")

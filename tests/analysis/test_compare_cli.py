@@ -28,7 +28,7 @@ def test_compare_same_different_and_bad_input(cli: Any, tmp_path: Path) -> None:
     assert res.status == 0 and "same" in res.out
     res = cli("compare", a, b)
     assert res.status == 1
-    assert "0x000100-0x000100" in res.out and "1 ranges, 1 bytes" in res.out
+    assert "0x000100-0x000100" in res.out and "1 range: 1 bytes" in res.out
     res = cli("compare", "-s", a, b)
     assert res.status == 1 and res.out == ""
     res = cli("compare", a, str(tmp_path / "missing.bin"))
