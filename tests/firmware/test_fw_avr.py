@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import re
+import struct
 import subprocess
+import zlib
 from pathlib import Path
 
 import pytest
 
+from romtool.chips import get_chip
 from romtool.programmers.romprog import protocol as p
+from romtool.programmers.romprog.profile import profile_for
 from romtool.programmers.romprog.protocol import Cmd, Frame, FrameType, Status
 from tests.conftest import require_file, require_tool
 
@@ -19,8 +23,9 @@ FLASH_LIMIT = 0.25
 RAM_LIMIT = 0.75
 """Share of the 8 KiB SRAM static data may take: the rest is stack (deepest path ~600 B)."""
 HARNESS = Path(__file__).with_name("simavr_uart.c")
-SIM_SECONDS = "0.6"
-"""Simulated time: 100 ms start-up plus three frames at 115200 baud, with room to spare."""
+SIM_SECONDS = "1.2"
+"""Simulated time: 100 ms start-up, six frames at 115200 baud, the VCC trim loop (8 rounds
+of 7 ms with nothing on the ADC), with room to spare."""
 
 
 @pytest.fixture(scope="module")
@@ -67,7 +72,13 @@ def test_avr_image_answers_in_simavr(avr_build: tuple[Path, str], tmp_path: Path
     broken[3] ^= 0x40
     unknown = Frame(FrameType.REQ, 3, 0x7E)
     ping = Frame(FrameType.REQ, 4, Cmd.PING)
-    wire = b"\x00" + hello.encode() + bytes(broken) + unknown.encode() + ping.encode()
+    profile = Frame(FrameType.REQ, 5, Cmd.SET_PROFILE, 0, profile_for(get_chip("27C256")).pack())
+    crc = Frame(FrameType.REQ, 6, Cmd.CRC, 0, p.ADDR_LEN.pack(0, 16))
+    # simavr has no boost converter: the ADC reads 0 V, so the write must be refused.
+    begin = Frame(FrameType.REQ, 7, Cmd.WRITE_BEGIN, 0, p.WRITE_BEGIN_REQ.pack(0, 16, 0))
+    frames_out = [hello, unknown, ping, profile, crc, begin]
+    wire = b"\x00" + hello.encode() + bytes(broken)
+    wire += b"".join(f.encode() for f in frames_out[1:])
     elf, _log = avr_build
     run = subprocess.run(
         [str(runner), str(elf), wire.hex(), SIM_SECONDS],
@@ -79,14 +90,16 @@ def test_avr_image_answers_in_simavr(avr_build: tuple[Path, str], tmp_path: Path
     assert run.returncode == 0, run.stderr
     answer = bytes.fromhex(run.stdout.strip().splitlines()[-1])
     frames = list(p.FrameDecoder(4096).feed(answer))
-    assert [(f.seq, f.type) for f in frames] == [
-        (1, FrameType.RSP),
-        (3, FrameType.RSP),
-        (4, FrameType.RSP),
-    ], "the broken frame (seq 2) must get no answer"
+    assert [f.seq for f in frames] == [1, 3, 4, 5, 6, 7], "seq 2 was broken: no answer"
+    assert all(f.type is FrameType.RSP for f in frames)
     limits = p.Limits.unpack(frames[0].payload)
     assert limits.board == 1 and limits.proto == p.PROTO_VERSION
     assert limits.max_payload == 512 and limits.window == 2048
     assert limits.clock_khz == 16_000
     assert frames[1].status == Status.UNKNOWN_CMD
     assert frames[2].status == Status.OK
+    assert frames[3].status == Status.OK
+    # An empty socket reads 0xFF through the data-bus pull-ups.
+    assert frames[4].payload == struct.pack("<I", zlib.crc32(b"\xff" * 16))
+    assert frames[5].status == Status.VPP_FAULT
+    assert frames[5].payload == struct.pack("<H", 0)

@@ -35,14 +35,19 @@
 #define ADC_REF_MV 2560ul
 #define ADC_STEPS 1024ul
 #define ADC_SAMPLES 8u
-/* PWM trims (8-bit duty) per calibration: duty = (mv - *_MV0) * *_SLOPE_DEN / *_SLOPE_NUM. The
- * numbers are the nominal design values; docs/programmers/romprog-firmware.md says how to
- * measure them on a built board. Raising the trim lowers the output (it pulls the feedback
- * node up). */
-#define VPP_TRIM_AT_MAX_MV 21500u /* duty 0 */
-#define VPP_TRIM_MV_PER_STEP 45u  /* output drop per duty step */
-#define VCC_TRIM_AT_MAX_MV 6500u
-#define VCC_TRIM_MV_PER_STEP 8u
+/* PWM trims (8-bit duty, RC-filtered 10 kΩ / 220 nF) set the supplies; the ADC closes the
+ * loop. Open-loop start points from the shield's nominal design
+ * (hardware/romprog-shield/README.md): the VPP boost gives 23.6 V at duty 0 and 68 mV less per
+ * step; the VCC regulator gives 4.72 V at duty 0 and 8.7 mV more per step. */
+#define VPP_AT_DUTY0_MV 23600u
+#define VPP_UV_PER_STEP 68000ul /* falling */
+#define VCC_AT_DUTY0_MV 4720u
+#define VCC_UV_PER_STEP 8700ul /* rising */
+/* Closed-loop trim: settle (3 RC time constants), measure, correct; stop within one step. */
+#define TRIM_SETTLE_US 7000u
+#define TRIM_ROUNDS 8u
+/* A9 identification level: 12 V ± 0.5 V (programmers.md section 5.1), from the VPP boost. */
+#define A9_ID_MV 12000u
 /* Hardware watchdog: the main loop kicks it every pass and the algorithms during long polls. */
 #define WDT_TIMEOUT WDTO_500MS
 
@@ -50,6 +55,8 @@ static volatile uint8_t rx_ring[RX_RING];
 static volatile uint16_t rx_head;
 static uint16_t rx_tail;
 static volatile uint32_t millis_count;
+
+static void regulate_vpp(uint16_t mv);
 
 static struct rp_variant variant;
 static uint8_t have_variant;
@@ -312,6 +319,9 @@ uint8_t hal_read_signature(uint32_t addr)
 {
     /* A9 is released before 12 V goes on: the series resistor must not feed the MCU pin. */
     RP_LINE_A9_DDR &= (uint8_t)~_BV(RP_LINE_A9_BIT);
+    if (vpp_level_mv != A9_ID_MV) {
+        regulate_vpp(A9_ID_MV); /* the A9 switch takes its 12 V from the VPP boost */
+    }
     struct rp_pinref a9 = RP_SWITCH_PINS[RP_SWITCH_A9_HV];
     pin_level(&a9, 1);
     wait_us(1000); /* the 12 V switch settles */
@@ -324,13 +334,62 @@ uint8_t hal_read_signature(uint32_t addr)
 
 /* ---- power -------------------------------------------------------------------------------- */
 
-static uint8_t trim(uint16_t mv, uint16_t at_max, uint16_t per_step)
+static uint16_t adc_read(uint8_t channel);
+
+static uint16_t sense_mv(uint8_t channel, uint32_t top, uint32_t bottom)
 {
-    if (mv >= at_max) {
-        return 0;
+    uint32_t at_pin = (uint32_t)adc_read(channel) * ADC_REF_MV / ADC_STEPS;
+    return (uint16_t)(at_pin * (top + bottom) / bottom);
+}
+
+static uint16_t vpp_rail_mv(void)
+{
+    return sense_mv(RP_SENSE_VPP_SENSE_ADC, RP_SENSE_VPP_SENSE_DIV_TOP,
+                    RP_SENSE_VPP_SENSE_DIV_BOTTOM);
+}
+
+static uint16_t vcc_rail_mv(void)
+{
+    return sense_mv(RP_SENSE_VCC_SENSE_ADC, RP_SENSE_VCC_SENSE_DIV_TOP,
+                    RP_SENSE_VCC_SENSE_DIV_BOTTOM);
+}
+
+static uint8_t clamp_duty(int32_t d)
+{
+    return d < 0 ? 0 : d > 255 ? 255 : (uint8_t)d;
+}
+
+/* Set the VPP boost to mv: open-loop start, then correct from the ADC. */
+static void regulate_vpp(uint16_t mv)
+{
+    int32_t duty = ((int32_t)VPP_AT_DUTY0_MV - mv) * 1000l / (int32_t)VPP_UV_PER_STEP;
+    OCR2A = clamp_duty(duty);
+    PORTE |= _BV(RP_CTL_VPP_BOOST_EN_BIT);
+    for (uint8_t i = 0; i < TRIM_ROUNDS; i++) {
+        wait_us(TRIM_SETTLE_US);
+        int32_t err_uv = ((int32_t)vpp_rail_mv() - mv) * 1000l;
+        int32_t steps = err_uv / (int32_t)VPP_UV_PER_STEP; /* too high: more duty */
+        if (!steps) {
+            break;
+        }
+        OCR2A = clamp_duty(OCR2A + steps);
     }
-    uint16_t steps = (uint16_t)((at_max - mv + per_step / 2) / per_step);
-    return steps > 255 ? 255 : (uint8_t)steps;
+    vpp_level_mv = mv;
+}
+
+static void regulate_vcc(uint16_t mv)
+{
+    int32_t duty = ((int32_t)mv - VCC_AT_DUTY0_MV) * 1000l / (int32_t)VCC_UV_PER_STEP;
+    OCR3A = clamp_duty(duty);
+    for (uint8_t i = 0; i < TRIM_ROUNDS; i++) {
+        wait_us(TRIM_SETTLE_US);
+        int32_t err_uv = ((int32_t)mv - vcc_rail_mv()) * 1000l;
+        int32_t steps = err_uv / (int32_t)VCC_UV_PER_STEP; /* too low: more duty */
+        if (!steps) {
+            break;
+        }
+        OCR3A = clamp_duty((int32_t)OCR3A + steps);
+    }
 }
 
 uint8_t hal_socket_supports(const struct rp_profile *p)
@@ -406,7 +465,7 @@ void hal_vcc(uint16_t mv)
         PORTC = 0;
         return;
     }
-    OCR3A = trim(mv, VCC_TRIM_AT_MAX_MV, VCC_TRIM_MV_PER_STEP);
+    regulate_vcc(mv);
     DDRA = 0xFF;
     DDRC |= 0x3Fu;
     RP_LINE_CE_DDR |= _BV(RP_LINE_CE_BIT);
@@ -429,9 +488,7 @@ void hal_vpp(uint16_t mv)
         return;
     }
     if (mv != vpp_level_mv) {
-        OCR2A = trim(mv, VPP_TRIM_AT_MAX_MV, VPP_TRIM_MV_PER_STEP);
-        PORTE |= _BV(RP_CTL_VPP_BOOST_EN_BIT);
-        vpp_level_mv = mv;
+        regulate_vpp(mv); /* the 27C512's OE/VPP toggling keeps the level: no re-trim */
     }
     if (have_variant && variant.vpp_switch != RP_NO_SWITCH) {
         switch_set(variant.vpp_switch, 1);
@@ -455,13 +512,8 @@ static uint16_t adc_read(uint8_t channel)
 
 uint16_t hal_vpp_measure(void)
 {
-    if (!vpp_switched) {
-        return 0;
-    }
-    uint32_t counts = adc_read(RP_SENSE_VPP_SENSE_ADC);
-    uint32_t at_pin = counts * ADC_REF_MV / ADC_STEPS;
-    return (uint16_t)(at_pin * (RP_SENSE_VPP_SENSE_DIV_TOP + RP_SENSE_VPP_SENSE_DIV_BOTTOM) /
-                      RP_SENSE_VPP_SENSE_DIV_BOTTOM);
+    /* The divider sees the VPP rail ahead of the pin switches. */
+    return vpp_switched ? vpp_rail_mv() : 0;
 }
 
 uint8_t hal_overcurrent(void)
@@ -501,7 +553,7 @@ void hal_init(int argc, char **argv)
     OCR2A = 255; /* lowest VPP until a profile asks */
     TCCR3A = _BV(COM3A1) | _BV(WGM30);
     TCCR3B = _BV(WGM32) | _BV(CS30);
-    OCR3A = 255;
+    OCR3A = 0; /* lowest VCC (the rail stays off until a profile asks) */
     /* ADC on, clock 16 MHz / 128 = 125 kHz. */
     ADCSRA = _BV(ADEN) | _BV(ADPS2) | _BV(ADPS1) | _BV(ADPS0);
     /* USART0: 8N1, double speed, receive interrupt. */
