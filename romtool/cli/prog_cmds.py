@@ -115,52 +115,66 @@ class PlainReporter:
 
 
 class RichReporter(PlainReporter):
-    """A rich progress bar (bytes, rate, ETA) on a terminal."""
+    """A rich progress bar (bytes, rate, ETA) on a terminal.
+
+    The bar is built at the first stage, on :attr:`clock` when set: the programmer's clock, so
+    a simulator shows the modeled rate and ETA, the same as its summary line.
+    """
 
     def __init__(self, verbose: int, quiet: bool) -> None:
         super().__init__(verbose, quiet)
         from rich.console import Console
-        from rich.progress import (
-            BarColumn,
-            DownloadColumn,
-            Progress,
-            TextColumn,
-            TimeRemainingColumn,
-            TransferSpeedColumn,
-        )
 
         self.console = Console(stderr=True)
-        self._progress = Progress(
-            TextColumn("{task.description:<12}"),
-            BarColumn(),
-            DownloadColumn(binary_units=True),
-            TransferSpeedColumn(),
-            TimeRemainingColumn(),
-            console=self.console,
-            transient=False,
-        )
+        self.clock: Callable[[], float] | None = None
+        self._progress: Any = None
         self._task: Any = None
-        self._progress.start()
+
+    def _bar(self) -> Any:
+        if self._progress is None:
+            from rich.progress import (
+                BarColumn,
+                DownloadColumn,
+                Progress,
+                TextColumn,
+                TimeRemainingColumn,
+                TransferSpeedColumn,
+            )
+
+            kwargs: dict[str, Any] = {"get_time": self.clock} if self.clock else {}
+            self._progress = Progress(
+                TextColumn("{task.description:<12}"),
+                BarColumn(),
+                DownloadColumn(binary_units=True),
+                TransferSpeedColumn(),
+                TimeRemainingColumn(),
+                console=self.console,
+                **kwargs,
+            )
+            self._progress.start()
+        return self._progress
 
     def stage(self, name: str, total: int | None = None) -> None:
         self._total = total
+        bar = self._bar()
         if self._task is not None:
-            self._progress.stop_task(self._task)
-        self._task = self._progress.add_task(name, total=total)
+            bar.stop_task(self._task)
+        self._task = bar.add_task(name, total=total)
 
     def progress(self, done: int, total: int | None = None) -> None:
         if self._task is not None:
-            self._progress.update(self._task, completed=done, total=total or self._total)
+            self._bar().update(self._task, completed=done, total=total or self._total)
 
     def note(self, message: str) -> None:
         if self.verbose:
-            self._progress.console.print(f"romtool: {message}", markup=False, highlight=False)
+            self.console.print(f"romtool: {message}", markup=False, highlight=False)
 
     def warn(self, message: str) -> None:
-        self._progress.console.print(f"romtool: warning: {message}", markup=False)
+        self.console.print(f"romtool: warning: {message}", markup=False, highlight=False)
 
     def close(self) -> None:
-        self._progress.stop()
+        if self._progress is not None:
+            self._progress.stop()
 
 
 def make_reporter(verbose: int, quiet: bool, as_json: bool) -> PlainReporter:
@@ -243,6 +257,8 @@ class Context:
                 trace=self.trace if self.trace_on else None,
                 reporter=self.report,
             ) as session:
+                if isinstance(self.reporter, RichReporter):
+                    self.reporter.clock = session.programmer.now
                 yield session
         finally:
             self.reporter.close()

@@ -267,3 +267,23 @@ def test_romprog_driver_over_tcp(cli: Cli, tmp_path: Path) -> None:
         assert res.status == 0 and "BF:B5" in res.out
     finally:
         proc.wait(10)
+
+
+def test_rich_reporter_runs_on_the_programmer_clock(capsys: pytest.CaptureFixture[str]) -> None:
+    from romtool.cli.prog_cmds import RichReporter
+
+    now = [0.0]
+    rep = RichReporter(verbose=1, quiet=False)
+    rep.clock = lambda: now[0]
+    rep.stage("write", 1000)
+    for done in (250, 500, 1000):
+        now[0] += 1.0
+        rep.progress(done, 1000)
+    rep.note("a note")
+    rep.warn("a warning")
+    task = rep._bar().tasks[0]
+    assert task.completed == 1000 and task.finished
+    assert task.speed is not None and 200 <= task.speed <= 600  # bytes per virtual second
+    rep.close()
+    err = capsys.readouterr().err
+    assert "a note" in err and "warning: a warning" in err
