@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from romtool.errors import UsageError
 from romtool.programmers.registry import (
@@ -75,3 +77,32 @@ def test_sim_takes_the_part_from_the_context_when_the_spec_has_none() -> None:
 def test_romprog_needs_a_port() -> None:
     with pytest.raises(UsageError, match="needs a port"):
         open_programmer("romprog")
+
+
+@given(st.text(max_size=60))
+def test_any_spec_text_parses_or_is_a_usage_error(text: str) -> None:
+    try:
+        spec = parse_spec(text)
+    except UsageError:
+        return
+    assert spec.kind and spec.kind == spec.kind.lower()
+    assert all(k == k.lower() and k for k in spec.options)
+
+
+def test_serial_link_over_pyserial_loop_url() -> None:
+    from romtool.programmers.transports.serial import SerialLink
+
+    link = SerialLink("loop://")
+    link.write(b"\x00abc\x00")
+    assert link.read_some(1.0) == b"\x00abc\x00"
+    assert link.read_some(0.05) == b""
+    link.set_baud(1_000_000)
+    link.close()
+
+
+def test_serial_link_reports_a_missing_port_as_transport_error() -> None:
+    from romtool.errors import TransportError
+    from romtool.programmers.transports.serial import SerialLink
+
+    with pytest.raises(TransportError, match="cannot open /dev/does-not-exist"):
+        SerialLink("/dev/does-not-exist")
