@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from rich.text import Text
-from textual.widgets import Static
+from textual.widget import Widget
 
 from romtool.analysis import DiffClass, Wanted
 from romtool.tui.compare_model import Cell
 from romtool.tui.hexview import CLASS_STYLES
 
 
-def bit_text(cell: Cell, wanted: Wanted) -> Text:
+def bit_text(cell: Cell, wanted: Wanted, where: str = "") -> Text:
     """Three lines: bit numbers, A's bits, B's bits; differing bits coloured by direction.
 
     With a wanted side, a bit the chip holds at 0 where the image wants 1 needs an erase (red);
@@ -19,6 +19,8 @@ def bit_text(cell: Cell, wanted: Wanted) -> Text:
     out = Text()
     out.append(f"0x{cell.address:X}  ", style="cyan")
     out.append(str(cell.cls) if cell.cls else "same", style="bold")
+    if where:
+        out.append(f"  {where}", style="dim")
     out.append("\n     ")
     out.append(" ".join(f"D{bit}" for bit in range(7, -1, -1)), style="dim")
     for label, value, other in (("A", cell.a, cell.b), ("B", cell.b, cell.a)):
@@ -45,12 +47,24 @@ def _bit_style(cell: Cell, label: str, mine: int, wanted: Wanted) -> str:
     return str(CLASS_STYLES[cls])
 
 
-class BitView(Static):
-    """Shows :func:`bit_text` for the selected byte."""
+class BitView(Widget):
+    """Shows :func:`bit_text` for the selected byte.
+
+    A fixed-size widget that only repaints itself: a ``Static.update`` would ask for a new
+    layout of the whole screen on every cursor move.
+    """
 
     DEFAULT_CSS = """
     BitView { height: 4; padding: 0 1; }
     """
 
-    def show(self, cell: Cell, wanted: Wanted) -> None:
-        self.update(bit_text(cell, wanted))
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.text = Text()
+
+    def show(self, cell: Cell, wanted: Wanted, where: str = "") -> None:
+        self.text = bit_text(cell, wanted, where)
+        self.refresh()
+
+    def render(self) -> Text:
+        return self.text

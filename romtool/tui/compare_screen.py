@@ -23,7 +23,7 @@ from romtool.analysis.files import load_image
 from romtool.errors import RomtoolError
 from romtool.image.model import Image
 from romtool.tui.bitview import BitView
-from romtool.tui.compare_model import CompareModel
+from romtool.tui.compare_model import Cell, CompareModel
 from romtool.tui.hexview import HexDiffView
 from romtool.tui.minimap import Minimap
 from romtool.units import format_size, parse_address
@@ -125,7 +125,7 @@ class CompareScreen(Screen[None]):
         with Horizontal(id="body"):
             yield HexDiffView(id="hex")
             yield Minimap(id="minimap")
-        yield BitView("", id="bits")
+        yield BitView(id="bits")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -164,6 +164,7 @@ class CompareScreen(Screen[None]):
             self.model.set_report(message.report)
             self.query_one(Minimap).recompute()
         self._summary()
+        self._show_bits()
 
     def on_compare_screen_failed(self, message: Failed) -> None:
         self.query_one("#summary", Static).update(f"[b red]error:[/] {message.error}")
@@ -185,21 +186,29 @@ class CompareScreen(Screen[None]):
         elif rep.same:
             lines.append("[b green]same[/]")
         else:
-            where = ""
-            idx = model.diff_index(self.query_one(HexDiffView).cursor)
-            if idx is not None:
-                where = f"  (at difference {idx + 1} of {len(rep.ranges)})"
-            lines.append(f"[b red]different[/]: {rep.headline()}{where}")
+            lines.append(f"[b red]different[/]: {rep.headline()}")
             if rep.classification is not None:
                 for f in rep.classification.findings[:MAX_FINDINGS_SHOWN]:
                     lines.append(f"- {f.message}")
         self.query_one("#summary", Static).update("\n".join(lines))
 
     def on_hex_diff_view_cursor_moved(self, message: HexDiffView.CursorMoved) -> None:
-        self.query_one(BitView).show(message.cell, self.wanted)
+        self._show_bits(message.cell)
         self._update_view()
-        if self.report is not None:
-            self._summary()
+
+    def _show_bits(self, cell: Cell | None = None) -> None:
+        """The bit view, with which difference the cursor is on (no relayout: fixed size)."""
+        view = self.query_one(HexDiffView)
+        model = self.model
+        if model is None:
+            return
+        cell = cell or model.cell(view.cursor)
+        where = ""
+        if self.report is not None and not self.report.same:
+            idx = model.diff_index(view.cursor)
+            n = len(self.report.ranges)
+            where = f"difference {idx + 1} of {n}" if idx is not None else f"{n} differences"
+        self.query_one(BitView).show(cell, self.wanted, where)
 
     def _update_view(self) -> None:
         view = self.query_one(HexDiffView)
