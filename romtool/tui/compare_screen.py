@@ -159,6 +159,8 @@ class CompareScreen(Screen[None]):
         self.call_after_refresh(self._painted.set)
 
     def on_compare_screen_diff_ready(self, message: DiffReady) -> None:
+        if message.report.wanted is not self.wanted:
+            return  # a worker from before the last `w` finished late: its classes are stale
         self.report = message.report
         if self.model is not None:
             self.model.set_report(message.report)
