@@ -23,6 +23,7 @@ arguments (:data:`ARGS`); only reads, time and idle get an answer. See
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import struct
@@ -289,8 +290,13 @@ class FirmwareProcess:
             theirs.close()
         self.server = BusServer(ours, chip, faults)
         self._sock = ours
-        self._thread = threading.Thread(target=self.server.serve, daemon=True)
+        self._thread = threading.Thread(target=self._serve, daemon=True)
         self._thread.start()
+
+    def _serve(self) -> None:
+        # The process may die mid-message when it is stopped: that ends the serving, quietly.
+        with contextlib.suppress(OSError):
+            self.server.serve()
 
     def stop(self) -> None:
         """End the firmware process and the serving thread."""
