@@ -404,3 +404,48 @@ class LockstepDevice:
         self._sock.close()
         if self.proc.stdout is not None:
             self.proc.stdout.close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m romtool.programmers.sim.busserver BINARY PART``: serve a chip to the host
+    build and print the pty to open with ``romprog:PTY``; Ctrl-C ends it."""
+    import argparse
+    import signal
+    import time
+
+    from romtool.chips import get_chip
+    from romtool.errors import RomtoolError
+    from romtool.programmers.sim.chips import model_for
+    from romtool.programmers.sim.clock import VirtualClock
+
+    ap = argparse.ArgumentParser(description=main.__doc__)
+    ap.add_argument("binary", type=Path, help="the host build (make -C firmware/romprog host)")
+    ap.add_argument("part", help="chip in the simulated socket, e.g. 27C256")
+    ap.add_argument("--watchdog-ms", type=int, default=None)
+    args = ap.parse_args(argv)
+    try:
+        chip = model_for(get_chip(args.part), clock=VirtualClock())
+        fw = FirmwareProcess(args.binary, chip, watchdog_ms=args.watchdog_ms)
+    except RomtoolError as exc:
+        print(f"busserver: {exc}")
+        return 2
+    print(f"romprog firmware (host build) with a {args.part}: -p romprog:{fw.port}", flush=True)
+
+    def stop_on_signal(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    # SIGTERM (and SIGINT, which shells ignore for background jobs) end it cleanly.
+    signal.signal(signal.SIGTERM, stop_on_signal)
+    signal.signal(signal.SIGINT, stop_on_signal)
+    try:
+        while fw.proc.poll() is None:
+            time.sleep(0.2)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        fw.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
