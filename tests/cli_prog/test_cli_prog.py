@@ -287,3 +287,16 @@ def test_rich_reporter_runs_on_the_programmer_clock(capsys: pytest.CaptureFixtur
     rep.close()
     err = capsys.readouterr().err
     assert "a note" in err and "warning: a warning" in err
+
+
+def test_no_verify_and_hex_files(cli: Cli, tmp_path: Path, rom: Path) -> None:
+    spec, chip = state(tmp_path, "AT28C64")
+    res = cli("write", "-p", spec, rom, "--no-verify")
+    assert res.status == 0 and "NOT verified" in res.out
+    hexfile = tmp_path / "dump.hex"
+    assert cli("read", "-p", spec, "--start", "0x100", "--length", "0x200", hexfile).status == 0
+    assert hexfile.read_text().startswith(":")
+    res = cli("verify", "-p", spec, hexfile)  # HEX addresses are absolute: 0x100-0x2FF
+    assert res.status == 0, res.err
+    assert "at 0x100-0x2FF" in res.out
+    assert chip.read_bytes()[:4096] == rom.read_bytes()
