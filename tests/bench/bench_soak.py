@@ -34,6 +34,8 @@ from romtool.programmers.sim.link import LinkModel
 from romtool.programmers.sim.simprog import SimProgrammer
 
 PARTS = ("27C256", "27C512", "AT28C256", "AT29C256", "SST39SF010A", "AM29F010")
+FAILURES: list[str] = []
+"""Messages of sessions that failed without a lost link (shown after the counts)."""
 MAX_RATE = 2e-3
 """Highest per-byte fault rate drawn (about one damaged frame in every few hundred bytes)."""
 
@@ -58,6 +60,7 @@ def session(rng: random.Random, index: int, journal: Path, stats: Counter[str]) 
     except RomtoolError as exc:
         stats[f"failed: {type(exc).__name__}"] += 1
         if disconnect is None:
+            FAILURES.append(f"session {index} ({spec.name}, {faults}): {exc}")
             return
         # Lost link: resume on a clean link, as a user would after replugging; when the link
         # went before the write began there is nothing to resume, so write again.
@@ -100,6 +103,8 @@ def main() -> int:
     print(f"{args.sessions} sessions in {wall:.1f} s wall (seed {args.seed})")
     for key in sorted(stats):
         print(f"  {key:<58} {stats[key]:6d}")
+    for line in FAILURES[:10]:
+        print(f"  failure: {line}")
     lies = stats["WRONG CONTENTS REPORTED AS SUCCESS"]
     print(f"wrong contents reported as success: {lies}")
     return 1 if lies else 0

@@ -13,11 +13,7 @@ import zlib
 from collections.abc import Callable
 
 from romtool.chips.spec import ChipId, ChipSpec, Technology
-from romtool.errors import (
-    ProgrammerError,
-    ProtocolError,
-    RomtoolError,
-)
+from romtool.errors import DeviceTimeout, ProgrammerError, ProtocolError, RomtoolError
 from romtool.events import Reporter
 from romtool.programmers.base import (
     BlankResult,
@@ -258,7 +254,6 @@ class RomprogProgrammer(Programmer):
                 op="crc",
                 address=rng.start,
                 timeout_s=self._timeout(len(rng)),
-                long_op=True,
             )
         finally:
             self._progress = None
@@ -276,7 +271,6 @@ class RomprogProgrammer(Programmer):
                 op="blank check",
                 address=rng.start,
                 timeout_s=self._timeout(len(rng)),
-                long_op=True,
             )
         finally:
             self._progress = None
@@ -288,16 +282,25 @@ class RomprogProgrammer(Programmer):
         assert self.limits is not None
         per_request = (self.limits.max_payload // p.BLOCK_INFO_ITEM.size) * block
         out: list[BlockInfo] = []
-        for part in rng.chunks(per_request):
-            rsp = self._ch.request(
-                Cmd.BLOCK_INFO,
-                p.BLOCK_INFO_REQ.pack(part.start, len(part), block),
-                op="block info",
-                address=part.start,
-                timeout_s=self._timeout(len(part)),
-                long_op=True,
-            )
+        todo = list(rng.chunks(per_request))
+        while todo:
+            part = todo.pop(0)
             pieces = list(part.chunks(block, align=False))
+            try:
+                rsp = self._ch.request(
+                    Cmd.BLOCK_INFO,
+                    p.BLOCK_INFO_REQ.pack(part.start, len(part), block),
+                    op="block info",
+                    address=part.start,
+                    timeout_s=self._timeout(len(part)),
+                )
+            except DeviceTimeout:
+                if len(pieces) == 1:
+                    raise
+                # A long answer that never arrives intact: ask for half as many blocks.
+                half = pieces[len(pieces) // 2].start
+                todo[:0] = [Range(part.start, half), Range(half, part.stop)]
+                continue
             if len(rsp.payload) != len(pieces) * p.BLOCK_INFO_ITEM.size:
                 raise ProtocolError("BLOCK_INFO answer has the wrong size", op="block info")
             for i, piece in enumerate(pieces):
