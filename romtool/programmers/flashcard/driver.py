@@ -135,6 +135,7 @@ class FlashCardDriver:
         size: window size in bytes (what the card decodes; 32 KiB by default).
         memory: opens physical memory (default: ``/dev/mem``).
         clock: bus time (default: the host clock; the simulator passes its virtual clock).
+        source: what ``memory`` maps, for messages (``/dev/mem``, a file, the simulator).
 
     Raises:
         WindowError: a bad address or size (before anything is opened).
@@ -149,8 +150,10 @@ class FlashCardDriver:
         size: int = DEFAULT_WINDOW,
         memory: MemoryOpener | None = None,
         clock: BusClock | None = None,
+        source: str = DEV_MEM,
     ) -> None:
         self.address = address
+        self.source = source
         self.size = size
         self.memory = memory if memory is not None else devmem_opener()
         self.clock = clock if clock is not None else HostClock()
@@ -217,8 +220,10 @@ class FlashCardDriver:
         bus = self.bus()
         assert self.window is not None and self.survey is not None
         saved = {a: bus.read_byte(a) for a in COMMAND_ADDRESSES if a < self.window.size}
-        array = bytes([bus.read_byte(0), bus.read_byte(1)])
         chip_id = read_id(bus)
+        # After the id exit a chip reads its array again, which differs from its id. Memory
+        # that ignored the commands (or RAM that stored them) reads the same as "the id".
+        array = bytes([bus.read_byte(0), bus.read_byte(1)])
         answered = bytes([chip_id.mfr, chip_id.dev]) != array
         if not answered:
             # Put back whatever the id cycles may have changed (RAM keeps writes; a flash in
@@ -298,6 +303,11 @@ class FlashCardDriver:
                 op=op,
                 hint="the FlashCard driver identifies the chip first; run romtool id",
             )
+
+    def description(self) -> str:
+        """One line for ``romtool programmers -v`` and the session log."""
+        where = str(self.window) if self.window is not None else "auto (not located yet)"
+        return f"FlashCard at {where} via {self.source}"
 
     def limits(self) -> dict[str, object]:
         """Window facts for ``--json`` and ``-v`` output."""

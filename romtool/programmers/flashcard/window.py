@@ -134,7 +134,7 @@ def check_base(base: int) -> None:
             f"FlashCard address {base:#x} is not on a 32 KiB boundary: the chip takes its "
             "unlock addresses 0x5555/0x2AAA from A0-A14, which the card wires straight to "
             "the ISA bus, so from this base the command cycles would reach the chip at "
-            f"{(base + 0x5555) % COMMAND_ALIGN:#06x}/{(base + 0x2AAA) % COMMAND_ALIGN:#06x} "
+            f"0x{(base + 0x5555) % COMMAND_ALIGN:04X}/0x{(base + 0x2AAA) % COMMAND_ALIGN:04X} "
             "and it would ignore them",
             hint=f"set the card's switches to a 32 KiB boundary such as {lower:#x}",
         )

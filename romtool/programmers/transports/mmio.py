@@ -227,8 +227,8 @@ class MappedMemory(IsaMemory):
 def _open_error(path: str, exc: OSError, is_devmem: bool) -> DevMemError:
     if exc.errno == errno.ENOENT:
         hint = (
-            "this system has no /dev/mem (a container?); give --mem-device FILE to use a "
-            "memory image instead"
+            "this system has no /dev/mem (a container?); use a memory image instead: "
+            "scan --memory --mem-device FILE, or flashcard:ADDR,mem=FILE"
             if is_devmem
             else None
         )
