@@ -282,6 +282,8 @@ static uint8_t in_range(const struct frame *req, uint32_t addr, uint32_t len)
     return 1;
 }
 
+static void set_progress_stride(const struct rp_profile *p);
+
 /* ---- session commands ---------------------------------------------------------------- */
 
 static void end_streams(void)
@@ -305,7 +307,7 @@ static void cmd_hello(const struct frame *req)
     *b++ = board_id;
     b = put32(b, RP_CAP_VPP | RP_CAP_A9_ID | RP_CAP_SOFTWARE_ID | RP_CAP_ERASE |
                      RP_CAP_DEVICE_CRC | RP_CAP_BLANK_CHECK | RP_CAP_CAN_PROGRAM |
-                     RP_CAP_SET_BAUD | RP_CAP_PAGE_WRITE);
+                     RP_CAP_SET_BAUD | RP_CAP_PAGE_WRITE | hal_extra_caps());
     b = put16(b, RP_MAX_PAYLOAD);
     b = put16(b, RP_WINDOW);
     *b++ = RP_ADDRESS_BITS;
@@ -416,6 +418,7 @@ static void cmd_set_profile(const struct frame *req)
     socket_off();
     profile = p;
     have_profile = 1;
+    set_progress_stride(&p);
     socket_on();
     respond_status(req, RP_OK);
 }
@@ -664,6 +667,19 @@ static void cmd_erase(const struct frame *req)
     respond(req, status, 4);
 }
 
+/* A simulated board's UV lamp (host build): the chip model is erased out of band. */
+static void cmd_sim_uv(const struct frame *req)
+{
+    if (!(hal_extra_caps() & RP_CAP_SIM_UV)) {
+        respond_status(req, RP_UNKNOWN_CMD);
+        return;
+    }
+    if (!need_len(req, 2)) {
+        return;
+    }
+    respond_status(req, hal_uv_erase(get16(req->payload)) ? RP_OK : RP_UNSUPPORTED);
+}
+
 /* ---- reads --------------------------------------------------------------------------- */
 
 static void pump_read(void)
@@ -778,14 +794,30 @@ static void cmd_write_begin(const struct frame *req)
     respond(req, RP_OK, 2);
 }
 
-/* Checked every this many bytes of a unit: a clock read per byte would slow the loop. */
-#define UNIT_PROGRESS_STRIDE 32u
+/* The clock is looked at every `stride` bytes of a unit: often enough that a check falls
+ * at least every RP_PROGRESS_MS / 4 (a 50 ms NMOS pulse: every byte), rarely enough that fast
+ * parts do not pay a clock read per byte. */
+#define UNIT_PROGRESS_MAX_STRIDE 32u
 static uint32_t unit_progress_ms;
+static uint16_t unit_progress_stride = UNIT_PROGRESS_MAX_STRIDE;
+
+static void set_progress_stride(const struct rp_profile *p)
+{
+    uint32_t byte_us = rp_is_eprom(p) ? (uint32_t)p->pulse_us * (1u + p->overprogram)
+                                      : p->write_us;
+    uint32_t budget_us = RP_PROGRESS_MS * 1000ul / 4u;
+    uint32_t stride = byte_us ? budget_us / byte_us : UNIT_PROGRESS_MAX_STRIDE;
+    if (stride < 1) {
+        stride = 1;
+    }
+    unit_progress_stride =
+        (uint16_t)(stride > UNIT_PROGRESS_MAX_STRIDE ? UNIT_PROGRESS_MAX_STRIDE : stride);
+}
 
 void rp_unit_progress(uint16_t done)
 {
     hal_kick();
-    if (!ws.active || (done % UNIT_PROGRESS_STRIDE && done != 1)) {
+    if (!ws.active || (done % unit_progress_stride && done != 1)) {
         return;
     }
     uint32_t now = hal_millis();
@@ -915,6 +947,7 @@ static void dispatch_req(const struct frame *f)
     case RP_CMD_WRITE_BEGIN: cmd_write_begin(f); break;
     case RP_CMD_WRITE_END: cmd_write_end(f); break;
     case RP_CMD_ERASE: cmd_erase(f); break;
+    case RP_CMD_SIM_UV_ERASE: cmd_sim_uv(f); break;
     default: respond_status(f, RP_UNKNOWN_CMD); break;
     }
 }

@@ -56,6 +56,11 @@ void hal_vcc(uint16_t mv);
 void hal_vpp(uint16_t mv);
 /* VPP as measured by the ADC through the divider, mV (0 when off). */
 uint16_t hal_vpp_measure(void);
+/* Capabilities only this HAL has (RP_CAP_SIM_UV on the host build; 0 on real boards). */
+uint32_t hal_extra_caps(void);
+/* Simulated UV lamp: erase the chip model for minutes. 0 when the part has no window. */
+uint8_t hal_uv_erase(uint16_t minutes);
+
 /* Non-zero when a rail's current limit tripped: 1 VPP, 2 VCC (and the rail is off). */
 uint8_t hal_overcurrent(void);
 

@@ -47,6 +47,7 @@ enum rp_cmd {
     RP_CMD_WRITE_BEGIN = 0x17,
     RP_CMD_WRITE_END = 0x18,
     RP_CMD_ERASE = 0x19,
+    RP_CMD_SIM_UV_ERASE = 0xF0, /* simulated boards only (capability SIM_UV) */
 };
 
 /* Status codes (section 8). */
@@ -80,6 +81,7 @@ enum rp_cap {
     RP_CAP_CAN_PROGRAM = 1ul << 6,
     RP_CAP_SET_BAUD = 1ul << 7,
     RP_CAP_PAGE_WRITE = 1ul << 8,
+    RP_CAP_SIM_UV = 1ul << 9,
 };
 
 /* Algorithm ids of the chip profile (section 7). */

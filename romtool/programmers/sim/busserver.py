@@ -65,6 +65,7 @@ class Op(IntEnum):
     RX = ord("a")
     IDLE = ord("i")
     BAUD = ord("u")
+    UV = ord("U")
 
 
 ARGS: dict[int, struct.Struct] = {
@@ -84,6 +85,7 @@ ARGS: dict[int, struct.Struct] = {
     Op.RX: struct.Struct("<HH"),
     Op.IDLE: struct.Struct(""),
     Op.BAUD: struct.Struct("<I"),
+    Op.UV: struct.Struct("<H"),
 }
 """Argument layout per opcode (after the opcode byte)."""
 
@@ -236,6 +238,12 @@ class BusServer:
             elif op == Op.BAUD:
                 if self.on_baud is not None:
                     self.on_baud(args[0])
+            elif op == Op.UV:
+                try:
+                    chip.uv_erase(float(args[0]))
+                    self._reply(b"\x01")
+                except PinError:
+                    self._reply(b"\x00")
             elif op == Op.IDLE and until_idle:
                 return True
 

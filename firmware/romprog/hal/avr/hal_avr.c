@@ -516,6 +516,17 @@ uint16_t hal_vpp_measure(void)
     return vpp_switched ? vpp_rail_mv() : 0;
 }
 
+uint32_t hal_extra_caps(void)
+{
+    return 0; /* a real board has no UV lamp */
+}
+
+uint8_t hal_uv_erase(uint16_t minutes)
+{
+    (void)minutes;
+    return 0;
+}
+
 uint8_t hal_overcurrent(void)
 {
     if (RP_CTL_OVERCURRENT_N_PIN & _BV(RP_CTL_OVERCURRENT_N_BIT)) {

@@ -65,6 +65,7 @@ enum bus_op {
     OP_RX = 'a',        /* n u16, cpu_ns u16: n pty bytes were taken (lockstep) */
     OP_IDLE = 'i',      /* -> n u32: bytes the server put on the pty since (lockstep) */
     OP_BAUD = 'u',      /* baud u32 (lockstep) */
+    OP_UV = 'U',        /* minutes u16 -> ok u8: the simulated UV lamp */
 };
 
 static int bus_fd = 3;
@@ -411,6 +412,21 @@ uint16_t hal_vpp_measure(void)
     bus_msg(&m, 1);
     bus_read(b, 2);
     return (uint16_t)(b[0] | (b[1] << 8));
+}
+
+uint32_t hal_extra_caps(void)
+{
+    return RP_CAP_SIM_UV; /* the chip models have a UV lamp */
+}
+
+uint8_t hal_uv_erase(uint16_t minutes)
+{
+    uint8_t m[3] = {OP_UV};
+    uint8_t ok;
+    le16(m + 1, minutes);
+    bus_msg(m, 3);
+    bus_read(&ok, 1);
+    return ok;
 }
 
 uint8_t hal_overcurrent(void)
