@@ -6,7 +6,9 @@ device that takes ``receive(data, t0_us, dt_us)`` and answers through its ``outp
 t_us)`` attribute: the serprog device here and the TommyPROM sketch in
 :mod:`romtool.programmers.sim.tommyprom`. Unlike the romprog port it knows no frame delimiter:
 a read returns everything that has arrived by the end of the first contiguous run of bytes (an
-answer sent in one go arrives in one read, as from a USB-serial bridge).
+answer sent in one go arrives in one read, as from a USB-serial bridge). A device with
+``next_event()`` and ``tick(t_us)`` methods gets to act on its own timers (TommyPROM's XMODEM
+start characters, its timeouts) while the host waits, one event at a time.
 """
 
 from __future__ import annotations
@@ -60,6 +62,7 @@ class StreamPort:
         clock = self.link.clock
         wire = self.link.to_host
         deadline = clock.now_us() + max(0.0, timeout_s) * US
+        self._run_device_timers(deadline)
         first = wire.next_arrival()
         if first is None or first > deadline:
             clock.advance_to(deadline)
@@ -68,6 +71,24 @@ class StreamPort:
         until = min(run.time_of(len(run.data) - 1), deadline)
         clock.advance_to(max(first, until))
         return wire.take_until(clock.now_us(), 1 << 24)
+
+    def _run_device_timers(self, deadline: float) -> None:
+        """Let the device act on its own up to the first thing the host could read.
+
+        Events are run one at a time, so a device that repeats itself (a start character
+        every 3 s) only gets as far as the host's next chance to answer.
+        """
+        next_event = getattr(self.device, "next_event", None)
+        tick = getattr(self.device, "tick", None)
+        if not callable(next_event) or not callable(tick):
+            return
+        wire = self.link.to_host
+        while True:
+            when = next_event()
+            first = wire.next_arrival()
+            if when is None or when > deadline or (first is not None and first <= when):
+                return
+            tick(when)
 
     def set_baud(self, baud: int) -> None:
         self.link.set_baud(baud)
