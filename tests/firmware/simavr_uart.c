@@ -22,6 +22,7 @@
 #define FREQ 16000000ul
 #define START_CYCLES (FREQ / 10) /* firmware start-up before input is fed */
 #define MAX_OUT 8192
+#define UBRR0_ADDR 0xC4 /* ATmega2560 data sheet, register summary */
 
 static uint8_t out[MAX_OUT];
 static size_t out_n;
@@ -108,7 +109,10 @@ int main(int argc, char **argv)
         printf("%02x", out[i]);
     }
     printf("\n");
+    /* UBRR0 (data-space 0xC4/0xC5) tells which baud rate the firmware ended at. */
+    unsigned ubrr = avr->data[UBRR0_ADDR] | ((avr->data[UBRR0_ADDR + 1] & 0x0F) << 8);
     fprintf(stderr, "simavr: state %d after %llu cycles, %zu bytes in, %zu out\n", state,
             (unsigned long long)avr->cycle, in_pos, out_n);
+    printf("ubrr0 %u\n", ubrr);
     return state == cpu_Crashed ? 1 : 0;
 }

@@ -76,7 +76,11 @@ def test_avr_image_answers_in_simavr(avr_build: tuple[Path, str], tmp_path: Path
     crc = Frame(FrameType.REQ, 6, Cmd.CRC, 0, p.ADDR_LEN.pack(0, 16))
     # simavr has no boost converter: the ADC reads 0 V, so the write must be refused.
     begin = Frame(FrameType.REQ, 7, Cmd.WRITE_BEGIN, 0, p.WRITE_BEGIN_REQ.pack(0, 16, 0))
-    frames_out = [hello, unknown, ping, profile, crc, begin]
+    bad_baud = Frame(FrameType.REQ, 8, Cmd.SET_BAUD, 0, struct.pack("<I", 230_400))  # 3.5 % off
+    fast = Frame(FrameType.REQ, 9, Cmd.SET_BAUD, 0, struct.pack("<I", 1_000_000))
+    # At the new rate a frame must come within 500 ms, or the firmware goes back to 115200.
+    ping_fast = Frame(FrameType.REQ, 10, Cmd.PING)
+    frames_out = [hello, unknown, ping, profile, crc, begin, bad_baud, fast, ping_fast]
     wire = b"\x00" + hello.encode() + bytes(broken)
     wire += b"".join(f.encode() for f in frames_out[1:])
     elf, _log = avr_build
@@ -88,9 +92,10 @@ def test_avr_image_answers_in_simavr(avr_build: tuple[Path, str], tmp_path: Path
         timeout=120,
     )
     assert run.returncode == 0, run.stderr
-    answer = bytes.fromhex(run.stdout.strip().splitlines()[-1])
+    lines = run.stdout.strip().splitlines()
+    answer = bytes.fromhex(lines[-2])
     frames = list(p.FrameDecoder(4096).feed(answer))
-    assert [f.seq for f in frames] == [1, 3, 4, 5, 6, 7], "seq 2 was broken: no answer"
+    assert [f.seq for f in frames] == [1, 3, 4, 5, 6, 7, 8, 9, 10], "seq 2 was broken: no answer"
     assert all(f.type is FrameType.RSP for f in frames)
     limits = p.Limits.unpack(frames[0].payload)
     assert limits.board == 1 and limits.proto == p.PROTO_VERSION
@@ -103,3 +108,8 @@ def test_avr_image_answers_in_simavr(avr_build: tuple[Path, str], tmp_path: Path
     assert frames[4].payload == struct.pack("<I", zlib.crc32(b"\xff" * 16))
     assert frames[5].status == Status.VPP_FAULT
     assert frames[5].payload == struct.pack("<H", 0)
+    assert frames[6].status == Status.BAD_ARG
+    assert frames[7].status == Status.OK
+    assert frames[8].status == Status.OK
+    # 16 MHz / 8 / (UBRR + 1) = 1 Mbaud: the UART really switched (it started at UBRR 16).
+    assert lines[-1] == "ubrr0 1"

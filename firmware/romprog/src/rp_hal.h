@@ -21,7 +21,7 @@ int16_t hal_uart_getc(void);
 void hal_uart_send(const uint8_t *data, uint16_t n);
 /* Wait until every queued byte has left the UART (before a baud change). */
 void hal_uart_drain(void);
-/* True when the UART can generate baud within 2 % (checked before SET_BAUD answers). */
+/* True when the UART can generate baud closely enough (checked before SET_BAUD answers). */
 uint8_t hal_uart_baud_ok(uint32_t baud);
 /* Switch the UART to baud (after hal_uart_baud_ok said yes). */
 void hal_uart_set_baud(uint32_t baud);

@@ -114,7 +114,12 @@ void hal_kick(void)
 
 /* ---- UART --------------------------------------------------------------------------------- */
 
-/* UBRR in double-speed mode; 0 when the error exceeds 2 %. */
+/* Largest rate error accepted, in 1/1000: 115200 baud on a 16 MHz AVR is 2.1 % fast, and
+ * works because the Mega's USB bridge (an ATmega16U2, also at 16 MHz) is off by the same 2.1 %;
+ * 250k, 500k and 1M are exact. */
+#define BAUD_TOLERANCE_PERMILLE 25u
+
+/* UBRR + 1 in double-speed mode; 0 when the rate cannot be made within the tolerance. */
 static uint16_t ubrr_for(uint32_t baud)
 {
     uint32_t div = (F_CPU / 8ul + baud / 2) / baud;
@@ -123,7 +128,7 @@ static uint16_t ubrr_for(uint32_t baud)
     }
     uint32_t actual = F_CPU / 8ul / div;
     uint32_t err = actual > baud ? actual - baud : baud - actual;
-    if (err * 50ul > baud) {
+    if (err * 1000ul > baud * BAUD_TOLERANCE_PERMILLE) {
         return 0;
     }
     return (uint16_t)div;
