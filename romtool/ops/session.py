@@ -112,6 +112,10 @@ def read_id(session: Session) -> IdCheck:
     chip_id = prog.identify()
     if chip_id is None:
         return IdCheck(None, None, "no id returned")
+    if not chip.ids:
+        return IdCheck(
+            chip_id, None, f"{describe_id(chip_id)}; the database has no id for {chip.name}"
+        )
     if chip_id in NO_CHIP_IDS:
         return IdCheck(chip_id, False, "no chip answers: empty socket, or the chip is in wrongly")
     if chip.answers_to(chip_id.mfr, chip_id.dev):

@@ -299,3 +299,12 @@ def test_stalled_stream_is_restarted_from_the_last_committed_byte() -> None:
         write_image(s, image, reporter=rec, retries=30)
     assert any("write stalled" in e.text for e in rec.kinds("warn"))
     assert prog.chip_model.snapshot()[:4096] == image.read(0, 4096)
+
+
+def test_part_without_known_ids_reads_but_does_not_compare() -> None:
+    prog = sim("27C128")
+    with open_session(None, prog.part, programmer=prog) as s:
+        check = identify(s)
+        assert check.matches is None and "no id for 27C128" in check.note
+        write_image(s, Image.from_bytes(data(300)))
+    assert prog.chip_model.snapshot()[:300] == data(300)

@@ -12,7 +12,7 @@ import zlib
 
 import pytest
 
-from romtool.chips import get_chip
+from romtool.chips import all_chips, get_chip
 from romtool.chips.spec import ChipId, Technology
 from romtool.errors import ProgramFailure, ProgrammerError, TransportError
 from romtool.events import RecordingReporter
@@ -285,3 +285,18 @@ def test_id_of_every_simulated_eprom_matches_the_database() -> None:
     with prog:
         prog.select(prog.part)
         assert prog.identify() == ChipId(0x1E, 0x0D)
+
+
+@pytest.mark.parametrize("name", [c.name for c in all_chips()])
+def test_every_part_in_the_database_programs_and_identifies(name: str) -> None:
+    prog = fresh(name)
+    chip = prog.part
+    data = payload(256, 11)
+    with prog:
+        prog.select(chip)
+        chip_id = prog.identify()
+        prog.program(0x100, data)
+        assert prog.crc32(Range(0x100, 0x200)) == zlib.crc32(data)
+    if chip.ids:
+        assert chip_id is not None and chip.answers_to(chip_id.mfr, chip_id.dev)
+    assert prog.chip_model.snapshot()[0x100:0x200] == data
