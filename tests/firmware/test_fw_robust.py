@@ -217,3 +217,21 @@ def test_noise_never_hangs_the_firmware(firmware_bin: Path) -> None:
         feed()
     finally:
         dev.stop()
+
+
+def test_abort_ends_the_write_and_removes_vpp(make_board: BoardFactory) -> None:
+    board = make_board("27C256")
+    raw = _raw(board)
+    raw.profile("27C256")
+    data = bytes(range(64))
+    begin = raw.ask(Cmd.WRITE_BEGIN, p.WRITE_BEGIN_REQ.pack(0, 128, zlib.crc32(data * 2)))
+    raw.send(Frame(FrameType.DATA, begin.seq, Cmd.WRITE_BEGIN, 0, p.DATA_HEADER.pack(0) + data))
+    ack = raw.ch.recv(ANSWER_S)
+    assert ack is not None and ack.type is FrameType.ACK
+    assert board.chip.vpp_mv is not None
+    rsp = raw.ask(Cmd.ABORT)
+    assert rsp.status == Status.OK
+    assert board.chip.vpp_mv is None
+    assert raw.ask(Cmd.WRITE_END).status == Status.NO_STREAM
+    assert board.chip.snapshot()[:64] == data
+    assert board.chip.snapshot()[64:128] == b"\xff" * 64
