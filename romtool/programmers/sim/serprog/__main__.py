@@ -59,8 +59,6 @@ def main(argv: list[str] | None = None) -> int:
     except (RomtoolError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    print(server.spec, flush=True)
-    print(f"flashrom -p {server.flashrom_spec}", flush=True)
     done = threading.Event()
 
     def stop(signum: int, frame: FrameType | None) -> None:
@@ -68,6 +66,9 @@ def main(argv: list[str] | None = None) -> int:
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
+    # Handlers first: a caller may stop the server as soon as it has read the spec.
+    print(server.spec, flush=True)
+    print(f"flashrom -p {server.flashrom_spec}", flush=True)
     server.start()
     done.wait()
     server.stop()

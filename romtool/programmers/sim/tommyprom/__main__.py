@@ -42,7 +42,6 @@ def main(argv: list[str] | None = None) -> int:
     chip = model_for(part, clock=VirtualClock(), data=data)
     server = SketchServer(TommyPromSketch(chip, SketchConfig(crc=args.crc)), args.state)
     name = server.open_pty()
-    print(f"tommyprom:{name}", flush=True)
     done = threading.Event()
 
     def stop(signum: int, frame: FrameType | None) -> None:
@@ -50,6 +49,8 @@ def main(argv: list[str] | None = None) -> int:
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
+    # Handlers first: a caller may stop the server as soon as it has read the spec.
+    print(f"tommyprom:{name}", flush=True)
     server.start()
     done.wait()
     server.stop()

@@ -1,0 +1,107 @@
+"""serprog and TommyPROM: modeled time to write + verify a whole 28C256 and SST39SF010A.
+
+Run: ``.venv/bin/python tests/bench/bench_serprog.py [--quick]``
+
+Every row runs the real driver and ``ops.write_image`` (plan, program, verify by read-back)
+against a simulated device on the same cable model: 115200 baud, 1 ms latency each way (a
+USB-serial bridge), virtual clock. "modeled" is that virtual time, "wall" how long Python
+took. The romprog rows run the ``sim:`` programmer (romprog firmware simulated, its chip
+algorithms on the device) on the same cable, as the reference; the ratio column is modeled
+time over romprog's.
+
+Why the numbers look as they do:
+
+* serprog has no device-side algorithm: the host runs JEDEC byte programs, and every status
+  poll is a round trip (2 ms here). 28C pages go out as one O_WRITEN each (batched within
+  tBLC), so EEPROMs fare much better than byte-program flash.
+* TommyPROM burns each 128-byte XMODEM packet on the Arduino: about the wire time of the data
+  plus the chip time, plus its fixed 2 s wait before a transfer starts.
+
+``--quick`` runs 8 KiB instead of the whole chips (for a smoke run).
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from romtool.chips import ChipSpec, get_chip
+from romtool.image.model import Image
+from romtool.ops.session import open_session
+from romtool.ops.write import write_image
+from romtool.programmers.base import Programmer
+from romtool.programmers.serprog.simopen import SimSerprogProgrammer
+from romtool.programmers.sim.link import LinkModel
+from romtool.programmers.sim.simprog import SimProgrammer
+from romtool.programmers.tommyprom.simopen import SimTommyPromProgrammer
+
+LINK = LinkModel(baud=115200, latency_s=0.001)
+"""The shared cable: 115200 baud 8N1 and 1 ms each way."""
+
+
+@dataclass(frozen=True)
+class Row:
+    programmer: str
+    part: str
+    size: int
+    modeled_s: float
+    wall_s: float
+    verified: bool
+
+
+def data_for(size: int, seed: int = 11) -> bytes:
+    rnd = random.Random(seed)
+    return bytes(rnd.randrange(256) for _ in range(size))
+
+
+def run(name: str, make: Callable[[ChipSpec], Programmer], part: str, size: int) -> Row:
+    spec = get_chip(part)
+    image = Image.from_bytes(data_for(size))
+    prog = make(spec)
+    wall0 = time.perf_counter()
+    with open_session(None, spec, programmer=prog) as session:
+        t0 = prog.now()
+        result = write_image(session, image, verify=True)
+        modeled = prog.now() - t0
+    wall = time.perf_counter() - wall0
+    snapshot = prog.chip_model.snapshot()  # type: ignore[attr-defined]
+    ok = result.verify is not None and result.verify.ok and snapshot[:size] == image.read(0, size)
+    return Row(name, part, size, modeled, wall, ok)
+
+
+MAKERS: dict[str, Callable[[ChipSpec], Programmer]] = {
+    "romprog (sim:)": lambda spec: SimProgrammer(spec, link=LINK),
+    "serprog": lambda spec: SimSerprogProgrammer(spec, link=LINK),
+    "tommyprom": lambda spec: SimTommyPromProgrammer(spec, link=LINK),
+}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="8 KiB per part")
+    args = parser.parse_args()
+    jobs = [("AT28C256", 32 * 1024), ("SST39SF010A", 128 * 1024)]
+    print(f"link: {LINK.baud} baud, {LINK.latency_s * 1000:g} ms latency each way")
+    header = f"{'programmer':<16} {'part':<12} {'bytes':>7} {'modeled s':>10} {'wall s':>8} "
+    print(header + f"{'B/s':>8} {'x romprog':>9}  verified")
+    for part, full in jobs:
+        size = 8 * 1024 if args.quick else full
+        base: float | None = None
+        for name, make in MAKERS.items():
+            row = run(name, make, part, size)
+            if base is None:
+                base = row.modeled_s
+            rate = row.size / row.modeled_s if row.modeled_s else float("inf")
+            print(
+                f"{row.programmer:<16} {row.part:<12} {row.size:>7} {row.modeled_s:>10.2f} "
+                f"{row.wall_s:>8.2f} {rate:>8.0f} {row.modeled_s / base:>9.1f}  "
+                f"{'yes' if row.verified else 'NO'}",
+                flush=True,
+            )
+
+
+if __name__ == "__main__":
+    main()
