@@ -19,6 +19,8 @@ from typing import Any
 
 import pytest
 
+from romtool.chips import all_chips, get_chip
+from romtool.errors import ProgrammerError
 from romtool.programmers.sim.busserver import LockstepDevice
 from romtool.programmers.sim.chips import ChipModel
 from romtool.programmers.sim.clock import VirtualClock
@@ -67,6 +69,7 @@ SKIPPED = {
     "test_repeated_request_is_answered_from_the_cache_not_run_twice",
     "test_eprom_on_a_board_without_vpp_is_refused",
     "test_link_faults_are_survived_with_correct_contents",
+    "test_every_part_in_the_database_programs_and_identifies",
 }
 
 for _name in dir(suite):
@@ -90,3 +93,27 @@ def test_link_faults_with_the_firmware(fault: dict[str, float]) -> None:
     """The suite's link-fault matrix with one seed: every 28C64 byte costs ~60 bus round trips
     in the host build, and the firmware's handling does not depend on where the faults land."""
     suite.test_link_faults_are_survived_with_correct_contents(fault, 1)
+
+
+BOARD_VCC_MV = (4500, 6500)
+"""The board's VCC range (HELLO); its socket logic is 5 V."""
+
+
+def _fits_the_board(name: str) -> bool:
+    volts = get_chip(name).voltages
+    return BOARD_VCC_MV[0] <= volts.vcc_read_mv <= BOARD_VCC_MV[1]
+
+
+@pytest.mark.parametrize("name", [c.name for c in all_chips() if _fits_the_board(c.name)])
+def test_every_5v_part_in_the_database(name: str) -> None:
+    suite.test_every_part_in_the_database_programs_and_identifies(name)
+
+
+@pytest.mark.parametrize("name", [c.name for c in all_chips() if not _fits_the_board(c.name)])
+def test_low_voltage_parts_are_refused(name: str) -> None:
+    """A 3.3 V part on 5 V socket logic would be driven past its absolute maximum: the
+    firmware refuses the profile (VCC outside the board's range) before powering anything."""
+    prog = suite.fresh(name)
+    with prog, pytest.raises(ProgrammerError):
+        prog.select(prog.part)
+    assert prog.chip_model.vpp_mv is None
