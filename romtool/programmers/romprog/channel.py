@@ -168,10 +168,11 @@ class Channel:
                 step = deadline - self.link.now()
                 if quick is not None:
                     step = min(step, quick)
+                heard = self.last_rx
                 frame = self.recv(step) if step > 0 else None
                 if frame is None:
-                    now = self.link.now()
-                    if now >= deadline or (quick is not None and now - self.last_rx >= quick):
+                    silent = self.last_rx == heard  # not even a progress event arrived
+                    if self.link.now() >= deadline or (quick is not None and silent):
                         break  # resend: the answer is overdue, or the board went silent
                     continue
                 if frame.type is FrameType.RSP and frame.seq == seq and frame.cmd == cmd:

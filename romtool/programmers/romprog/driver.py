@@ -46,6 +46,10 @@ MIN_FRAME_DATA = 64
 GROW_AFTER = 8
 """Acknowledged frames in a row after which the frame size doubles again."""
 STREAM_STALL_TRIES = 2
+WATCHDOG_FRACTION = 8
+"""Resend after this fraction of the board's watchdog of silence (2 s -> 250 ms)."""
+BITS_PER_BYTE = 10
+"""8N1 on a UART: start bit, 8 data bits, stop bit."""
 """Timeouts in one read stream before it is restarted with smaller frames."""
 """Delimiters sent on open so the board drops any half-received frame."""
 
@@ -88,6 +92,7 @@ class RomprogProgrammer(Programmer):
         self._connect = connect
         self.settings = settings or Settings()
         self.baud = baud
+        self._line_baud = DEFAULT_BAUD
         self.trace = trace
         self.label = label
         self.link: ByteLink | None = None
@@ -125,7 +130,7 @@ class RomprogProgrammer(Programmer):
                     hint="update romtool or the board's firmware",
                 )
             self.limits = limits
-            self._ch.resend_after_s = limits.watchdog_ms / 4000.0
+            self._ch.resend_after_s = self._resend_after()
             caps = {cap for bit, cap in _CAP_MAP.items() if limits.caps & bit}
             caps |= {Capability.DEVICE_ALGORITHMS, Capability.RESUMABLE}
             if limits.caps & p.Cap.ERASE:
@@ -143,9 +148,19 @@ class RomprogProgrammer(Programmer):
             raise ProgrammerError(f"{self.label} cannot change its baud rate", op="set baud")
         self._ch.request(Cmd.SET_BAUD, struct.pack("<I", baud), op="set baud")
         self.link.set_baud(baud)
+        self._line_baud = baud
         self.link.sleep(BAUD_SETTLE_S)
         self.link.flush_input()
+        self._ch.resend_after_s = self._resend_after()
         self._ch.request(Cmd.PING, op="set baud")
+
+    def _resend_after(self) -> float:
+        """Silence after which the host resends: an eighth of the board's watchdog, so that
+        several lost frames in a row still reach the board in time, but never less than three
+        times one largest frame on the wire (slow baud rates)."""
+        assert self.limits is not None
+        frame_s = p.max_encoded_size(self.limits.max_payload) * BITS_PER_BYTE / self._line_baud
+        return max(self.limits.watchdog_ms / 1000.0 / WATCHDOG_FRACTION, 3 * frame_s)
 
     def close(self) -> None:
         if self.channel is not None and self.link is not None:
@@ -407,10 +422,11 @@ class RomprogProgrammer(Programmer):
         nak_at = -1
         while True:
             got = len(buf) - base
+            heard = ch.last_rx
             frame = ch.recv(wait)
             if frame is None:
-                if ch.link.now() - ch.last_rx < wait:
-                    continue  # the board is alive and busy
+                if ch.last_rx != heard:
+                    continue  # a progress event: the board is alive and busy
                 misses += 1
                 ch.resent += 1
                 if misses > STREAM_STALL_TRIES:
@@ -487,10 +503,10 @@ class RomprogProgrammer(Programmer):
         # The board buffers whole frames: never more frames in flight than it has buffers.
         max_frames = max(1, window // frame_data)
         seq = begin.seq
-        # Wait for acknowledgements at most a quarter of the board's watchdog: a lost frame is
-        # resent long before the board would power the socket down. A board that is busy
-        # (slow chip) sends progress events, which count as signs of life.
-        wait = min(self._timeout(window), self.limits.watchdog_ms / 4000.0)
+        # A lost frame is resent long before the board's watchdog would power the socket
+        # down (see _resend_after). A board that is busy (slow chip) sends progress events,
+        # which count as signs of life.
+        wait = min(self._timeout(window), self._resend_after())
         total = len(data)
         committed = 0
         pos = 0
@@ -509,10 +525,11 @@ class RomprogProgrammer(Programmer):
                 )
                 inflight.append(end)
                 pos = end
+            heard = ch.last_rx
             frame = ch.recv(wait)
             if frame is None:
-                if ch.link.now() - ch.last_rx < wait:
-                    continue  # the board is alive and busy programming
+                if ch.last_rx != heard:
+                    continue  # a progress event: the board is alive and busy programming
                 misses += 1
                 if misses > self.settings.retries.frame:
                     raise StreamStalled(
