@@ -19,6 +19,7 @@ from romtool.errors import (
     VerifyError,
 )
 from romtool.programmers.flashcard.driver import Contents, FlashCardDriver, NoChipError
+from romtool.programmers.flashcard.window import WindowError
 from romtool.programmers.sim.chips.base import model_for
 from romtool.programmers.sim.flashcard import SimIsaMemory, sim_machine
 from romtool.programmers.transports.mmio import MemoryAccessRefused
@@ -255,3 +256,23 @@ def test_erase_that_never_finishes_times_out_with_its_address() -> None:
     with pytest.raises(DeviceTimeout) as info:
         jedec.erase_sector(drv.bus(), AM29F010, 0x4000)
     assert info.value.address == 0x4000
+
+
+def test_auto_probes_once_per_session() -> None:
+    machine = _machine(card_base=0xC8000, ram=[Range(0xE0000, 0xE8000)])
+    drv = _driver(machine, None)
+    assert drv.locate(_reader()) == ChipId(0x01, 0x20)
+    probed = list(drv.notes)
+    ram = machine.ram[Range(0xE0000, 0xE8000)]
+    ram[0x5555] = 0x42  # a second probe would have to touch this window again
+    writes_before = machine.cycles
+    assert drv.locate(_reader()) == ChipId(0x01, 0x20)
+    assert drv.notes == probed and ram[0x5555] == 0x42
+    assert drv.window is not None and drv.window.base == 0xC8000
+    assert machine.cycles - writes_before < 32  # one id sequence, not four probes
+
+
+def test_auto_checks_the_size_up_front() -> None:
+    machine = _machine()
+    with pytest.raises(WindowError, match="window size"):
+        _driver(machine, None, size=0xC000)

@@ -33,9 +33,9 @@ from romtool.errors import ChipIdMismatch, DeviceError
 from romtool.programmers.flashcard.bus import BusClock, HostClock, WindowBus
 from romtool.programmers.flashcard.window import (
     DEFAULT_WINDOW,
+    LOWEST_BASE,
     WINDOW_LIMIT,
     Window,
-    WindowError,
     check_window,
     probe_bases,
 )
@@ -157,7 +157,11 @@ class FlashCardDriver:
         self.size = size
         self.memory = memory if memory is not None else devmem_opener()
         self.clock = clock if clock is not None else HostClock()
-        self.window: Window | None = check_window(address, size) if address is not None else None
+        # auto: the size is checked at the lowest candidate, where every valid size fits.
+        fixed = check_window(address if address is not None else LOWEST_BASE, size)
+        self.window: Window | None = fixed if address is not None else None
+        self.located: Window | None = None
+        """``auto``: the window where a chip answered (probing is not repeated)."""
         self._mem: IsaMemory | None = None
         self._bus: WindowBus | None = None
         self.survey: Survey | None = None
@@ -263,6 +267,10 @@ class FlashCardDriver:
         if self.address is not None:
             self.open()
             return self.identify_with(read_id, expected)
+        if self.located is not None:
+            if self._bus is None:
+                self._attach(self.located)
+            return self.identify_with(read_id, expected)
         self.notes = []
         for base in probe_bases():
             if base + self.size > WINDOW_LIMIT:
@@ -278,9 +286,11 @@ class FlashCardDriver:
                 self.notes.append(f"{base:#x}: no answer ({self.survey.contents})")
                 self.close()
                 continue
-            except WindowError:  # pragma: no cover - probe_bases only yields valid bases
-                continue
+            except ChipIdMismatch:
+                self.located = self.window
+                raise
             self.notes.append(f"{base:#x}: chip {chip_id} answered")
+            self.located = self.window
             return chip_id
         raise NoChipError(
             "no FlashCard answered at any of " + ", ".join(f"{b:#x}" for b in probe_bases()),
