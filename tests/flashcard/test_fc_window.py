@@ -20,6 +20,7 @@ from romtool.programmers.flashcard.window import (
 from romtool.programmers.transports.mmio import (
     ISA_ROM_AREA,
     DevMemError,
+    IsaMemory,
     MappedMemory,
     MemoryAccessRefused,
 )
@@ -231,3 +232,35 @@ def test_devmem_error_messages_explain_what_to_do(monkeypatch: pytest.MonkeyPatc
     )
     assert "STRICT_DEVMEM" in str(err) and "iomem=relaxed" in str(err)
     assert err.exit_status == EXIT_DEVICE
+
+
+class _Backend(IsaMemory):
+    """Fails the test if the guard lets anything through to it that it should not."""
+
+    def _read_block(self, address: int, length: int) -> bytes:
+        assert self.region.contains_range(Range(address, address + length))
+        return bytes(length)
+
+    def _write_byte(self, address: int, value: int) -> None:
+        assert address in self.region
+
+
+@given(
+    st.integers(min_value=-0x10, max_value=0x110000),
+    st.integers(min_value=0, max_value=0x40000),
+)
+def test_guard_allows_exactly_the_window(address: int, length: int) -> None:
+    """Any (address, length): served only when it lies inside the window, else refused."""
+    window = Range(0xD0000, 0xD8000)
+    mem = _Backend(window, writable=True)
+    inside = address >= 0 and window.contains_range(Range(address, address + length))
+    if inside:
+        assert len(mem.read(address, length)) == length
+    else:
+        with pytest.raises(MemoryAccessRefused):
+            mem.read(address, length)
+    if address in window:
+        mem.write_byte(address, 0)
+    else:
+        with pytest.raises(MemoryAccessRefused):
+            mem.write_byte(address, 0)
