@@ -139,14 +139,13 @@ class Channel:
         timeout_s: float | None = None,
         retries: int | None = None,
         resync: bool = False,
-        long_op: bool = False,
     ) -> Frame:
         """Send a request and return its OK response.
 
         The same frame (same ``seq``) is resent when its answer is overdue (``timeout_s``), or
         earlier, after :attr:`resend_after_s` of silence from the board, so that a lost frame
-        is repaired before the board's watchdog powers the socket down. ``long_op`` requests
-        (erase, CRC of a large range) wait their whole budget: the board is busy, not silent.
+        is repaired before the board's watchdog powers the socket down. A busy board sends
+        progress events, which count as signs of life (no early resend then).
         At most ``retries`` resends (default ``settings.retries.frame``); the device answers a
         repeated request from its response cache, so nothing runs twice.
 
@@ -158,7 +157,7 @@ class Channel:
         req = Frame(FrameType.REQ, seq, int(cmd), 0, payload)
         wait = timeout_s if timeout_s is not None else self.settings.timeouts.command_s
         tries = (self.settings.retries.frame if retries is None else retries) + 1
-        quick = None if long_op else self.resend_after_s
+        quick = self.resend_after_s
         for attempt in range(tries):
             if attempt:
                 self.resent += 1

@@ -249,7 +249,7 @@ class RomprogProgrammer(Programmer):
     def identify(self) -> ChipId | None:
         if self.profile is None or self.profile.id_method is p.IdMethod.NONE:
             return None
-        rsp = self._ch.request(Cmd.IDENTIFY, op="identify", long_op=True)
+        rsp = self._ch.request(Cmd.IDENTIFY, op="identify")
         if len(rsp.payload) < p.IDENTIFY_RSP.size:
             raise ProtocolError("short IDENTIFY answer", op="identify")
         mfr, dev, _method = p.IDENTIFY_RSP.unpack_from(rsp.payload)
@@ -360,8 +360,6 @@ class RomprogProgrammer(Programmer):
                 op="erase",
                 address=addr if sector is not None else None,
                 timeout_s=self.settings.timeouts.erase_s,
-                retries=1,
-                long_op=True,
             )
         finally:
             self._progress = None

@@ -11,6 +11,7 @@ passes on the chip model's virtual clock through its bus cycles and :meth:`idle`
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from romtool.programmers.romprog.protocol import Algorithm, Profile, ProfileFlag
@@ -118,9 +119,12 @@ def _poll(
         value = chip.read(address)
 
 
-def _poll_toggle(chip: ChipModel, address: int, max_us: float) -> bool:
+def _poll_toggle(
+    chip: ChipModel, address: int, max_us: float, tick: Callable[[], None] | None = None
+) -> bool:
     """Toggle-bit polling (DQ6 stops toggling when the operation ends), as flashrom does for
-    erases; True when it ended within ``max_us``."""
+    erases; True when it ended within ``max_us``. ``tick`` is called between polls (the
+    board sends its progress events from there)."""
     start = chip.clock.now_us()
     step = max(MIN_POLL_US, max_us / (POLL_STEPS * 64))
     while True:
@@ -131,6 +135,8 @@ def _poll_toggle(chip: ChipModel, address: int, max_us: float) -> bool:
         if chip.clock.now_us() - start >= max_us:
             return False
         chip.idle(step)
+        if tick is not None:
+            tick()
 
 
 def program_unit(chip: ChipModel, profile: Profile, address: int, data: bytes) -> UnitResult:
@@ -287,7 +293,9 @@ def _pages(
     return UnitResult(True, max_pulses=1, retried=retried)
 
 
-def erase_chip(chip: ChipModel, profile: Profile) -> tuple[bool, int]:
+def erase_chip(
+    chip: ChipModel, profile: Profile, tick: Callable[[], None] | None = None
+) -> tuple[bool, int]:
     """JEDEC 6-cycle chip erase, then poll until an erased byte reads 0xFF.
 
     Returns (done, elapsed µs).
@@ -297,17 +305,19 @@ def erase_chip(chip: ChipModel, profile: Profile) -> tuple[bool, int]:
     chip.write(UNLOCK1_ADDR, CMD_ERASE_SETUP)
     _unlock(chip)
     chip.write(UNLOCK1_ADDR, CMD_CHIP_ERASE)
-    done = _poll_toggle(chip, 0, float(profile.erase_ms or DEFAULT_ERASE_MS) * 1000.0)
+    done = _poll_toggle(chip, 0, float(profile.erase_ms or DEFAULT_ERASE_MS) * 1000.0, tick)
     return done and chip.read(0) == 0xFF, int(chip.clock.now_us() - start)
 
 
-def erase_sector(chip: ChipModel, profile: Profile, address: int) -> bool:
+def erase_sector(
+    chip: ChipModel, profile: Profile, address: int, tick: Callable[[], None] | None = None
+) -> bool:
     """JEDEC sector erase (…, 30@SA), polled on the sector's first byte."""
     _unlock(chip)
     chip.write(UNLOCK1_ADDR, CMD_ERASE_SETUP)
     _unlock(chip)
     chip.write(address, CMD_SECTOR_ERASE)
-    done = _poll_toggle(chip, address, float(profile.erase_ms or DEFAULT_ERASE_MS) * 1000.0)
+    done = _poll_toggle(chip, address, float(profile.erase_ms or DEFAULT_ERASE_MS) * 1000.0, tick)
     return done and chip.read(address) == 0xFF
 
 

@@ -472,12 +472,12 @@ class RomprogDevice:
             if not prof.sector or addr >= prof.size:
                 self._respond(req, Status.BAD_RANGE)
                 return
-            ok = alg.erase_sector(self.chip, prof, addr - addr % prof.sector)
+            ok = alg.erase_sector(self.chip, prof, addr - addr % prof.sector, self._ticker(req))
         elif mode == p.EraseMode.CHIP:
             if prof.algorithm is p.Algorithm.JEDEC_BYTE or prof.algorithm is p.Algorithm.AT29_PAGE:
-                ok, _ = alg.erase_chip(self.chip, prof)
+                ok, _ = alg.erase_chip(self.chip, prof, self._ticker(req))
             else:
-                ok = self._erase_by_writing(prof)
+                ok = self._erase_by_writing(prof, self._ticker(req))
         else:
             self._respond(req, Status.BAD_ARG)
             return
@@ -486,7 +486,19 @@ class RomprogDevice:
         else:
             self._respond(req, Status.ERASE_FAIL, struct.pack("<I", addr))
 
-    def _erase_by_writing(self, prof: p.Profile) -> bool:
+    def _ticker(self, req: Frame) -> Callable[[], None]:
+        """A callback for long polls that sends EVT PROGRESS at most every 100 ms."""
+        last = [self.clock.now_us()]
+
+        def tick() -> None:
+            if self.clock.now_us() - last[0] >= PROGRESS_EVERY_US:
+                last[0] = self.clock.now_us()
+                evt = p.PROGRESS_EVT.pack(p.EvtKind.PROGRESS, req.cmd, 0, 0)
+                self._send(Frame(FrameType.EVT, req.seq, req.cmd, 0, evt))
+
+        return tick
+
+    def _erase_by_writing(self, prof: p.Profile, tick: Callable[[], None]) -> bool:
         """28C EEPROMs have no erase command: write 0xFF over every byte that is not blank."""
         page = max(1, prof.page)
         for pos in range(0, prof.size, page):
@@ -495,6 +507,7 @@ class RomprogDevice:
                 result = alg.program_unit(self.chip, prof, pos, b"\xff" * n)
                 if not result.ok:
                     return False
+                tick()
         return True
 
     def _uv(self, req: Frame) -> None:
