@@ -203,10 +203,15 @@ def test_missing_memory_file(tmp_path: Path) -> None:
         MappedMemory(Range(0xD0000, 0xD8000), path=str(tmp_path / "nope"))
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root can open any file")
-def test_unreadable_memory_file(tmp_path: Path) -> None:
+def test_unreadable_memory_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = _phys_file(tmp_path)
     path.chmod(0)
+    if os.geteuid() == 0:
+        # root opens any file, so make the open fail the way it does for a normal user.
+        def refuse(*args: object, **kwargs: object) -> int:
+            raise PermissionError(13, "Permission denied", str(path))
+
+        monkeypatch.setattr("romtool.programmers.transports.mmio.os.open", refuse)
     with pytest.raises(DevMemError, match="permission denied"):
         MappedMemory(Range(0xD0000, 0xD8000), path=str(path))
 
