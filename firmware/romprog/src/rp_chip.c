@@ -403,6 +403,7 @@ static uint8_t erase_poll(const struct rp_profile *p, uint32_t addr)
         hal_delay_us(ERASE_POLL_US);
         waited += ERASE_POLL_US;
         hal_kick();
+        rp_busy_tick();
     }
 }
 

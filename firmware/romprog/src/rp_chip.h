@@ -48,6 +48,12 @@ void rp_vpp_forget(void);
  */
 void rp_unit_progress(uint16_t done);
 
+/*
+ * Called by the erase polls between polls: the core sends EVT PROGRESS at most every 100 ms
+ * so the host sees a busy board, not a silent one. Defined by the core.
+ */
+void rp_busy_tick(void);
+
 /* Program and verify n bytes at addr with the profile's algorithm. */
 void rp_program_unit(const struct rp_profile *p, uint32_t addr, const uint8_t *data, uint16_t n,
                      struct rp_unit_result *r);

@@ -614,6 +614,27 @@ static void cmd_can_program(const struct frame *req)
 
 /* ---- erase --------------------------------------------------------------------------- */
 
+/* The request a long erase runs for, so its progress events carry its seq and cmd. */
+static const struct frame *busy_req;
+static uint32_t busy_tick_ms;
+
+void rp_busy_tick(void)
+{
+    if (!busy_req) {
+        return;
+    }
+    uint32_t now = hal_millis();
+    if ((uint32_t)(now - busy_tick_ms) < RP_PROGRESS_MS) {
+        return;
+    }
+    busy_tick_ms = now;
+    tx_payload[0] = RP_EVT_PROGRESS;
+    tx_payload[1] = busy_req->cmd;
+    put32(tx_payload + 2, 0); /* an erase has no byte count: done and total are 0 */
+    put32(tx_payload + 6, 0);
+    send(RP_EVT, busy_req->seq, busy_req->cmd, 0, PROGRESS_EVT_SIZE);
+}
+
 /* 28C EEPROMs have no erase command: write 0xFF over every page that is not blank. */
 static uint8_t erase_by_writing(uint32_t *fail_at)
 {
@@ -628,6 +649,7 @@ static uint8_t erase_by_writing(uint32_t *fail_at)
             *fail_at = r.address;
             return RP_ERASE_FAIL;
         }
+        rp_busy_tick();
     }
     return RP_OK;
 }
@@ -646,8 +668,11 @@ static void cmd_erase(const struct frame *req)
     uint8_t jedec = profile.algorithm == RP_ALG_JEDEC_BYTE || profile.algorithm == RP_ALG_AT29_PAGE;
     uint8_t status;
     uint32_t fail_at = addr;
+    busy_req = req;
+    busy_tick_ms = hal_millis();
     if (mode == RP_ERASE_SECTOR) {
         if (!profile.sector || !jedec || addr >= profile.size) {
+            busy_req = 0;
             respond_status(req, RP_BAD_RANGE);
             return;
         }
@@ -656,9 +681,11 @@ static void cmd_erase(const struct frame *req)
     } else if (mode == RP_ERASE_CHIP) {
         status = jedec ? rp_erase_chip(&profile) : erase_by_writing(&fail_at);
     } else {
+        busy_req = 0;
         respond_status(req, RP_BAD_ARG);
         return;
     }
+    busy_req = 0;
     if (status == RP_OK) {
         respond_status(req, RP_OK);
         return;
