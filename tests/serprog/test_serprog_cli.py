@@ -145,3 +145,17 @@ def test_over_tcp(cli, served: SerprogServer, tmp_path: Path) -> None:
     assert res.status == 0, res.err
     assert out.read_bytes() == b"\xff" * SIZE_SST
     assert served.connections == 2
+
+
+def test_pulled_cable_then_resume(cli, tmp_path: Path) -> None:
+    state = tmp_path / "chip.bin"
+    image = _image(8192, seed=4)
+    src = tmp_path / "rom.bin"
+    src.write_bytes(image)
+    spec = f"serprog:sim,state={state},disconnect=40000"
+    res = cli("write", "-p", spec, "-c", "AT28C256", src)
+    assert res.status == 3
+    assert "--resume" in res.err
+    res = cli("write", "-p", f"serprog:sim,state={state}", "-c", "AT28C256", "--resume", src)
+    assert res.status == 0, res.err
+    assert state.read_bytes()[:8192] == image

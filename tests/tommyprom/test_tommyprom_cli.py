@@ -140,3 +140,21 @@ def test_module_entry_point_prints_the_spec(tmp_path: Path) -> None:
         proc.wait(timeout=10)
     assert proc.returncode == 0
     assert state.read_bytes() == b"\xff" * SIZE_28
+
+
+def test_pulled_cable_then_resume(cli, tmp_path: Path) -> None:
+    state = tmp_path / "chip.bin"
+    image = _image(8192, seed=21)
+    src = tmp_path / "rom.bin"
+    src.write_bytes(image)
+    # The plan reads the 8 KiB first (about 8.7 kB on the wire); the cable goes in the write.
+    spec = f"tommyprom:sim,state={state},disconnect=13000"
+    res = cli("write", "-p", spec, "-c", "AT28C256", src)
+    assert res.status == 3
+    assert "--resume" in res.err
+    partial = state.read_bytes()
+    assert partial[:128] == image[:128] and partial != image[:8192] + partial[8192:]
+    res = cli("write", "-p", f"tommyprom:sim,state={state}", "-c", "AT28C256", "--resume", src)
+    assert res.status == 0, res.err
+    assert "resum" in (res.out + res.err).lower()
+    assert state.read_bytes()[:8192] == image

@@ -21,15 +21,18 @@ Addresses are chip offsets, sent as 24 bits; the device masks them to its addres
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
+from typing import TypeVar
 
-from romtool.errors import DeviceError
+from romtool.errors import DeviceError, DeviceTimeout, ProtocolError
 from romtool.programmers.serprog.client import DeviceInfo, SerprogClient, delay_chunks
 from romtool.programmers.serprog.protocol import Cmd, opbuf_cost, u24, u32
 
 US = 1_000_000.0
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True)
@@ -51,6 +54,7 @@ class BusStats:
     writen: int = 0
     delays: int = 0
     execs: int = 0
+    resyncs: int = 0
 
 
 class SerprogBus:
@@ -64,6 +68,7 @@ class SerprogBus:
     def __init__(self, client: SerprogClient, info: DeviceInfo) -> None:
         self.client = client
         self.info = info
+        self.read_retries = client.settings.retries.operation
         self.stats = BusStats()
         self._run_addr = 0
         self._run = bytearray()
@@ -78,7 +83,25 @@ class SerprogBus:
     def read_byte(self, address: int) -> int:
         self._before_read("read")
         self.stats.reads += 1
-        return self.client.read_byte(address)
+        return self._retrying(partial(self.client.read_byte, address))
+
+    def _retrying(self, read: Callable[[], _T]) -> _T:
+        """Run a read; after a timeout or a refused/garbled answer, resynchronise and read
+        again (reads change nothing, so they are safe to repeat)."""
+        for attempt in range(self.read_retries + 1):
+            try:
+                return read()
+            except (DeviceTimeout, ProtocolError) as exc:
+                if attempt == self.read_retries:
+                    raise
+                self.stats.resyncs += 1
+                try:
+                    self.client.resync()
+                except (DeviceTimeout, ProtocolError):
+                    raise exc from None  # the read's error names the address
+                self._opbuf_used = 0
+                self._opbuf_delay_us = 0.0
+        raise AssertionError("unreachable")  # pragma: no cover
 
     def read_block(self, address: int, length: int) -> bytes:
         """``length`` bytes from ``address`` in R_NBYTES pieces of at most Q_RDNMAXLEN."""
@@ -90,7 +113,10 @@ class SerprogBus:
         while pos < end:
             n = min(step, end - pos)
             self.stats.block_reads += 1
-            out += self.client.read_n(pos, n) if n > 1 else bytes([self.client.read_byte(pos)])
+            if n > 1:
+                out += self._retrying(partial(self.client.read_n, pos, n))
+            else:
+                out.append(self._retrying(partial(self.client.read_byte, pos)))
             pos += n
         return bytes(out)
 

@@ -353,6 +353,20 @@ class SerprogClient:
         )
         return self.info
 
+    def resync(self) -> None:
+        """Recover after a lost or damaged answer: forget what was in flight, synchronise
+        again and clear the operation buffer.
+
+        Writes that were buffered and not yet executed are dropped; the algorithms read back
+        what they program, so a dropped write shows up as a byte to program again.
+        """
+        self._log("resync")
+        self._out.clear()
+        self._unacked.clear()
+        self._unacked_bytes = 0
+        self.sync()
+        self.command(Cmd.O_INIT, what="clear the operation buffer")
+
     def shutdown(self) -> None:
         """Collect outstanding ACKs and turn the bus drivers off (errors are not raised)."""
         try:

@@ -4,7 +4,7 @@
 
     serprog:/dev/ttyUSB0[,baud=115200]     a board on a serial port (baud ignored on USB CDC)
     serprog:tcp:HOST:PORT                  a board (or the simulator) behind a TCP socket
-    serprog:sim[,state=FILE][,baud=N][,latency=1ms]
+    serprog:sim[,state=FILE][,baud=N][,latency=1ms][,disconnect=BYTES]
                                            the simulated device in process, with the part
                                            given by -c in its socket (tests, demos, benches)
 """
@@ -28,6 +28,7 @@ SIM_OPTIONS = {
     "state",
     "baud",
     "latency",
+    "disconnect",
     "lines",
     "serbuf",
     "opbuf",

@@ -93,7 +93,9 @@ def open_sim_serprog(spec: ProgrammerSpec, context: OpenContext) -> SimSerprogPr
     if part is None:
         raise UsageError("serprog:sim needs the part in its socket", hint="give it with -c PART")
     opts = spec.options
-    link = parse_link_options({k: v for k, v in opts.items() if k in ("baud", "latency")})
+    link = parse_link_options(
+        {k: v for k, v in opts.items() if k in ("baud", "latency", "disconnect")}
+    )
     changes: dict[str, Any] = {}
     for key, field_name in (("lines", "address_lines"), ("serbuf", "serbuf"), ("opbuf", "opbuf")):
         if key in opts:

@@ -27,7 +27,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from romtool.chips.spec import ChipSpec, SdpMode, Technology
-from romtool.errors import DeviceError, ProgrammerError, UsageError
+from romtool.errors import DeviceError, ProgrammerError, TransportError, UsageError
 from romtool.events import Reporter
 from romtool.programmers.base import (
     Capability,
@@ -46,6 +46,8 @@ from romtool.settings import Settings
 PACKET_BURN_S = 0.25
 """Budget for burning one 128-byte packet before its ACK: two 28C pages at 10 ms, or 128 SST
 byte programs at 20 µs plus the sketch's bus time, with a wide margin."""
+WRITE_FAILED = "Write failed"
+"""The sketch's status when a block did not burn (the chip, not the wire)."""
 ERASE_SECTOR_S = 0.05
 """Budget per 4 KiB SST39SF sector erase (18 ms typical)."""
 
@@ -189,10 +191,13 @@ class TommyPromProgrammer(Programmer):
         for attempt in range(attempts + 1):
             try:
                 return term.receive(rng.start, rng.stop - 1, lambda n: rep.progress(n, len(rng)))
+            except TransportError:
+                raise
             except ProgrammerError:
                 if attempt == attempts:
                     raise
                 rep.warn(f"read of {rng} failed; reading it again")
+                term.resync("read")
         raise AssertionError("unreachable")  # pragma: no cover
 
     def program(
@@ -213,19 +218,39 @@ class TommyPromProgrammer(Programmer):
             self._sdp(unlock=True)
         start, payload = self._packets(chip, address, data)
         lead = address - start
+        sent = [0]  # payload bytes the sketch has burned and acknowledged
 
-        def acked(n: int) -> None:
-            done = max(0, min(len(data), n - lead))
+        def acked(n: int, base: int) -> None:
+            sent[0] = base + n
+            done = max(0, min(len(data), sent[0] - lead))
             rep.progress(done, len(data))
             if on_commit is not None and done:
                 on_commit(done)
 
-        term.send(
-            start,
-            payload,
-            packet_timeout_s=PACKET_BURN_S + self.settings.timeouts.command_s,
-            on_packet=acked,
-        )
+        retries = self.settings.retries.operation
+        for attempt in range(retries + 1):
+            base = sent[0]
+
+            def on_packet(n: int, base: int = base) -> None:
+                acked(n, base)
+
+            try:
+                term.send(
+                    start + base,
+                    payload[base:],
+                    packet_timeout_s=PACKET_BURN_S + self.settings.timeouts.command_s,
+                    on_packet=on_packet,
+                )
+                break
+            except TransportError:
+                raise  # the port is gone: ops saves the journal for --resume
+            except ProgrammerError as exc:
+                # A chip that would not take a packet is not retried; a transfer spoiled on
+                # the wire is, from the first packet not yet burned.
+                if attempt == retries or WRITE_FAILED in str(exc):
+                    raise
+                rep.warn(f"transfer stopped at 0x{start + sent[0]:X} ({exc}); sending the rest")
+                term.resync("program")
         if self.lock and chip.sdp is SdpMode.OPTIONAL and self.family is Technology.EEPROM:
             self._sdp(unlock=False)
         return ProgramReport(committed=len(data), retried_frames=term.packets_resent)

@@ -3,7 +3,7 @@
 ::
 
     tommyprom:/dev/ttyUSB0[,baud=115200][,lock=yes]
-    tommyprom:sim[,state=FILE][,crc=yes][,family=28c|sst39sf][,lock=yes]
+    tommyprom:sim[,state=FILE][,crc=yes][,family=28c|sst39sf][,lock=yes][,disconnect=BYTES]
 """
 
 from __future__ import annotations
@@ -17,7 +17,18 @@ from romtool.units import parse_int
 DEFAULT_BAUD = 115200
 """The sketch's fixed rate."""
 SERIAL_OPTIONS = {"baud", "lock"}
-SIM_OPTIONS = {"state", "crc", "family", "lock", "baud", "latency", "stuck0", "stuck1", "weak"}
+SIM_OPTIONS = {
+    "state",
+    "crc",
+    "family",
+    "lock",
+    "baud",
+    "latency",
+    "disconnect",
+    "stuck0",
+    "stuck1",
+    "weak",
+}
 YES = ("1", "yes", "true", "on")
 
 

@@ -104,7 +104,9 @@ def open_sim_tommyprom(
         if family is None:
             raise UsageError(f"bad family={opts['family']!r}", hint="one of " + ", ".join(FAMILIES))
     crc = opts.get("crc", "no").lower() in ("1", "yes", "true", "on")
-    link = parse_link_options({k: v for k, v in opts.items() if k in ("baud", "latency")})
+    link = parse_link_options(
+        {k: v for k, v in opts.items() if k in ("baud", "latency", "disconnect")}
+    )
     state = Path(opts["state"]).expanduser() if opts.get("state") else None
     return SimTommyPromProgrammer(
         part,

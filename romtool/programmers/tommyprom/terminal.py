@@ -32,6 +32,8 @@ PROMPT = b"\n>"
 """What the sketch prints when it waits for a command."""
 EOL = b"\r"
 """Line end the host sends."""
+ECHO_END = b"\r\r\n"
+"""How the echo of a command line ends: the CR sent, then the sketch's own CR LF."""
 BOOT_S = 2.5
 """An Arduino resets when the port opens (DTR) and its bootloader waits before the sketch
 starts: give it this long to print its first prompt."""
@@ -196,13 +198,34 @@ class Terminal:
         self._drop_input()
         return Banner(m.group("version"), m.group("name").strip())
 
-    def _send_line(self, line: str, op: str) -> None:
+    def _send_line(self, line: str, op: str, *, transfer: bool = False) -> None:
+        """Send a command line and check the sketch's echo of it.
+
+        The sketch runs a line as soon as it sees the CR, so a line damaged on the way (line
+        noise) has already run when its echo shows it. The error then says what the sketch
+        received; a transfer it started (R, W) is cancelled first, so nothing is written.
+
+        Raises:
+            DeviceError: the echo differs from the line sent.
+        """
         self._drop_input()
         self._log(f"> {line}")
         data = line.encode("ascii") + EOL
         self._write(data, op)
         # The echo: the line, the CR, then the sketch's CR LF.
-        self._until(data + b"\r\n", self._timeout(len(data)), op)
+        echo = self._until(ECHO_END, self._timeout(len(data)), op)
+        if echo == data + b"\r\n":
+            return
+        got = echo[: -len(ECHO_END)].decode("latin-1")
+        if transfer:
+            self._write(bytes([Ctl.CAN]), op)
+        with contextlib.suppress(DeviceTimeout):
+            self._until(PROMPT, QUIET_S + self._timeout(), op)
+        raise DeviceError(
+            f"line noise: TommyPROM received {got!r} instead of {line!r}",
+            op=op,
+            hint="check the cable and the baud rate; read the chip back before trusting it",
+        )
 
     def run(self, line: str, *, timeout_s: float | None = None) -> str:
         """Run one command line; return what it printed (without echo and prompt).
@@ -230,7 +253,7 @@ class Terminal:
             DeviceTimeout: the sketch stopped sending.
         """
         op = f"read 0x{start:X}-0x{end:X}"
-        self._send_line(f"R{start:x} {end:x}", op)
+        self._send_line(f"R{start:x} {end:x}", op, transfer=True)
         crc = True
         self._write(bytes([Ctl.CRC]), op)
         out = bytearray()
@@ -306,7 +329,7 @@ class Terminal:
         if len(data) % PACKET:
             raise ValueError("XMODEM sends whole 128-byte packets")
         op = f"write at 0x{start:X}"
-        self._send_line(f"W{start:x}", op)
+        self._send_line(f"W{start:x}", op, transfer=True)
         first = self._take(1, START_WAIT_S, op)[0]
         if first not in (Ctl.NAK, Ctl.CRC):
             raise ProtocolError(
@@ -350,9 +373,24 @@ class Terminal:
 
     def _cancel(self, op: str) -> None:
         """Cancel a transfer and wait for the sketch's prompt."""
-        self._write(bytes([Ctl.CAN]) * 2, op)
+        self._write(bytes([Ctl.CAN]), op)
         with contextlib.suppress(DeviceTimeout):
             self._until(PROMPT, QUIET_S + self._timeout(), op)
+        self.resync(op)
+
+    def resync(self, op: str) -> None:
+        """Bring the sketch back to an empty command line after a failed exchange.
+
+        A CAN sent when the sketch had already left the transfer (its end of it failed
+        first) lands in its command line; an empty line runs whatever is there as an
+        unknown command, which only prints the menu.
+        """
+        self.link.sleep(0.0)
+        self._drop_input()
+        self._write(EOL, op)
+        with contextlib.suppress(DeviceTimeout):
+            self._until(PROMPT, QUIET_S + self._timeout(), op)
+        self._drop_input()
 
     def _after_abort(self, op: str, address: int) -> None:
         """The sketch sent CAN: collect its status line and raise it."""
