@@ -127,6 +127,7 @@ def test_repeated_request_runs_once(make_board: BoardFactory) -> None:
     begin = raw.ask(Cmd.WRITE_BEGIN, p.WRITE_BEGIN_REQ.pack(0, 16, zlib.crc32(data)))
     again = raw.ask(Cmd.WRITE_BEGIN, b"", seq=begin.seq)  # same seq: the stored answer
     assert again.status == Status.OK and again.payload == begin.payload
+    assert board.chip.counters.pulses == 0
 
 
 def test_watchdog_cuts_the_write_and_removes_vpp(make_board: BoardFactory) -> None:

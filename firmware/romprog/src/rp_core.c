@@ -99,6 +99,7 @@ static uint8_t tx_enc[RP_ENC_MAX + 1];
 static uint8_t rsp_cache[RP_ENC_MAX + 1];
 static uint16_t rsp_cache_len;
 static uint16_t rsp_cache_seq;
+static uint8_t rsp_cache_cmd;
 
 static uint8_t scratch[RP_SCRATCH];
 
@@ -149,6 +150,7 @@ static void respond(const struct frame *req, uint8_t status, uint16_t len)
 {
     rsp_cache_len = build(RP_RSP, req->seq, req->cmd, status, len, rsp_cache);
     rsp_cache_seq = req->seq;
+    rsp_cache_cmd = req->cmd;
     hal_uart_send(rsp_cache, rsp_cache_len);
 }
 
@@ -954,8 +956,12 @@ static void cmd_write_end(const struct frame *req)
 
 static void dispatch_req(const struct frame *f)
 {
-    if (rsp_cache_len && f->seq == rsp_cache_seq && f->cmd != RP_CMD_READ) {
-        hal_uart_send(rsp_cache, rsp_cache_len); /* a repeat: answer, do not run again */
+    /* A repeat (same seq and command) gets the kept answer and does not run again. The
+     * command is compared too: a new session starts its seq at 1 again, and its HELLO must
+     * not be mistaken for the last request of the session before. */
+    if (rsp_cache_len && f->seq == rsp_cache_seq && f->cmd == rsp_cache_cmd &&
+        f->cmd != RP_CMD_READ) {
+        hal_uart_send(rsp_cache, rsp_cache_len);
         return;
     }
     switch (f->cmd) {
