@@ -71,14 +71,22 @@ def test_probe_finds_sst39sf010a(sst: SerprogServer) -> None:
     assert 'Found SST flash chip "SST39SF010A" (128 kB, Parallel) on serprog' in res.stdout
 
 
-def test_probe_finds_am29f010() -> None:
-    server = _server("AM29F010")
+@pytest.mark.parametrize(
+    ("part", "found"),
+    [
+        ("AM29F010", '"Am29F010'),
+        ("AT29C010A", 'Found Atmel flash chip "AT29C010A" (128 kB, Parallel)'),
+        ("SST39SF040", 'Found SST flash chip "SST39SF040" (512 kB, Parallel)'),
+    ],
+)
+def test_probe_finds_other_parallel_parts(part: str, found: str) -> None:
+    server = _server(part)
     try:
         res = _flashrom(server)
     finally:
         server.stop()
     assert res.returncode == 0, res.stdout + res.stderr
-    assert '"Am29F010' in res.stdout and "on serprog" in res.stdout
+    assert found in res.stdout and "on serprog" in res.stdout
 
 
 def test_write_read_verify_and_chip_contents(sst: SerprogServer, tmp_path: Path) -> None:
