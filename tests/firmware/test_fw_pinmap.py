@@ -87,3 +87,26 @@ def test_eprom_variants_switch_vpp_where_the_datasheets_put_it() -> None:
     # 28-pin VCC (pin 28) is socket 30; 32-pin VCC is socket 32.
     assert switches[by_name["27C256"]["vcc_switch"]] == 30
     assert switches[by_name["JEDEC 32-pin flash"]["vcc_switch"]] == 32
+
+
+def test_every_5v_part_in_the_database_has_a_socket_variant() -> None:
+    """The board can wire every part romtool knows that runs on its 5 V socket logic."""
+    from romtool.chips import all_chips
+    from romtool.programmers.romprog.profile import profile_for
+    from romtool.programmers.romprog.protocol import Algorithm
+
+    pinmap = tomllib.loads(PINMAP.read_text())
+    missing = []
+    for chip in all_chips():
+        if not 4500 <= chip.voltages.vcc_read_mv <= 6500:
+            continue
+        prof = profile_for(chip)
+        eprom = prof.algorithm in (Algorithm.EPROM_QUICKPULSE, Algorithm.EPROM_STANDARD)
+        if not any(
+            v["pins"] == prof.pins
+            and (v["kind"] == "eprom") == eprom
+            and v["min_size"] <= prof.size <= v["max_size"]
+            for v in pinmap["variant"]
+        ):
+            missing.append(chip.name)
+    assert not missing, f"no socket variant for {missing}"
