@@ -28,7 +28,12 @@ from functools import partial
 from typing import TypeVar
 
 from romtool.errors import DeviceError, DeviceTimeout, ProtocolError
-from romtool.programmers.serprog.client import DeviceInfo, SerprogClient, delay_chunks
+from romtool.programmers.serprog.client import (
+    DeviceInfo,
+    SerprogClient,
+    WriteStreamError,
+    delay_chunks,
+)
 from romtool.programmers.serprog.protocol import Cmd, opbuf_cost, u24, u32
 
 US = 1_000_000.0
@@ -91,6 +96,8 @@ class SerprogBus:
         for attempt in range(self.read_retries + 1):
             try:
                 return read()
+            except WriteStreamError:
+                raise
             except (DeviceTimeout, ProtocolError) as exc:
                 if attempt == self.read_retries:
                     raise

@@ -91,6 +91,12 @@ class DeviceInfo:
         return None if self.address_lines is None else 1 << self.address_lines
 
 
+class WriteStreamError(ProtocolError):
+    """An operation-buffer command (a write, a delay, O_EXEC) was refused, garbled or not
+    acknowledged. Unlike a failed read it is not retried: the device's parser may have been
+    out of step, and nothing tells which cycles it ran."""
+
+
 class SerprogClient:
     """One serprog device on a byte link.
 
@@ -198,12 +204,20 @@ class SerprogClient:
         """Read the ACKs of every streamed command, in order.
 
         Raises:
-            ProtocolError: one of them was refused; the message names it.
+            WriteStreamError: one of them was refused, garbled or lost; the message names it.
         """
         while self._unacked:
             what, size, extra_us = self._unacked.popleft()
             self._unacked_bytes -= size
-            self._expect_ack(what, self._timeout(size, extra_us))
+            try:
+                self._expect_ack(what, self._timeout(size, extra_us))
+            except (ProtocolError, DeviceTimeout) as exc:
+                raise WriteStreamError(
+                    exc.message,
+                    op=what,
+                    hint="the device may have run damaged write commands: check the cable, "
+                    "then write again and verify the whole chip",
+                ) from None
 
     def stream(self, cmd: Cmd, params: bytes, what: str, extra_us: float = 0.0) -> None:
         """Send ``cmd`` without waiting for its ACK (operation-buffer commands, O_EXEC).
