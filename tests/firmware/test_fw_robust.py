@@ -80,7 +80,9 @@ def test_broken_frames_get_no_answer(make_board: BoardFactory) -> None:
     bad_version = p.cobs.encode(body + struct.pack("<I", zlib.crc32(body))) + b"\x00"
     too_short = p.cobs.encode(b"\x01\x01\x00") + b"\x00"
     endless = bytes(range(1, 256)) * 12 + b"\x00"  # no delimiter for 3 KiB: noise
-    for junk in (bytes(bad_crc), bad_version, too_short, endless, b"\x00\x00\x00"):
+    # Intact, but its payload is beyond the board's max_payload (512).
+    oversized = Frame(FrameType.REQ, 42, Cmd.CAN_PROGRAM, 0, bytes(600)).encode()
+    for junk in (bytes(bad_crc), bad_version, too_short, endless, oversized, b"\x00\x00\x00"):
         raw.port.write(junk)
         assert raw.quiet(), f"the board answered a broken frame {junk[:8].hex()}"
     assert raw.ask(Cmd.PING).status == Status.OK
@@ -236,3 +238,47 @@ def test_abort_ends_the_write_and_removes_vpp(make_board: BoardFactory) -> None:
     assert raw.ask(Cmd.WRITE_END).status == Status.NO_STREAM
     assert board.chip.snapshot()[:64] == data
     assert board.chip.snapshot()[64:128] == b"\xff" * 64
+
+
+def test_framing_round_trips_any_bytes(firmware_bin: Path) -> None:
+    """COBS and CRC in both directions with arbitrary data: long runs without zeros (the 254
+    boundary), all zeros, all 0xFF. CAN_PROGRAM decodes the host's bytes on the board; READ
+    encodes the chip's bytes on the board."""
+    chip = model_for(get_chip("AT28C256"), clock=VirtualClock())
+    dev = LockstepDevice(firmware_bin, chip)
+    raw = Raw(SimPort(Link(LinkModel(), VirtualClock()), dev))
+    raw.hello()
+    raw.profile("AT28C256")
+    runs = st.one_of(
+        st.binary(min_size=1, max_size=508),
+        st.integers(1, 255).flatmap(lambda b: st.integers(250, 508).map(lambda n: bytes([b]) * n)),
+        st.sampled_from([b"\x00" * 508, b"\xff" * 508, (bytes(range(1, 256)) * 2)[:508]]),
+    )
+
+    @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(runs, runs)
+    def check(have: bytes, want: bytes) -> None:
+        chip.load(have.ljust(508, b"\xa5"))
+        rsp = raw.ask(Cmd.CAN_PROGRAM, struct.pack("<I", 0) + want)
+        count, first = p.COUNT_FIRST.unpack(rsp.payload)
+        bad = [i for i, w in enumerate(want) if (chip.snapshot()[i] & w) != w]
+        assert count == len(bad)
+        assert first == (bad[0] if bad else p.NO_ADDRESS)
+        seq = raw.ch.next_seq()
+        raw.send(Frame(FrameType.REQ, seq, Cmd.READ, 0, p.ADDR_LEN.pack(0, len(have))))
+        got = b""
+        while True:
+            frame = raw.ch.recv(ANSWER_S)
+            assert frame is not None
+            if frame.type is FrameType.DATA:
+                got += frame.payload[4:]
+                raw.send(Frame(FrameType.ACK, seq, Cmd.READ, 0, p.READ_ACK.pack(len(got))))
+            elif frame.type is FrameType.RSP:
+                break
+        assert got == have
+        assert frame.payload == struct.pack("<I", zlib.crc32(have))
+
+    try:
+        check()
+    finally:
+        dev.stop()
