@@ -265,8 +265,12 @@ static void data_out(uint8_t v)
     DDRK = 0xFF;
 }
 
-/* ~250 ns at 16 MHz: tACC/tOE of -15 parts and the tWP minimum. */
-#define SETTLE() __asm__ __volatile__("nop\n\tnop\n\tnop\n\tnop")
+/* 500 ns at 16 MHz between CE#/OE# low and sampling the data: tCE of the slowest parts in
+ * NIC sockets (NMOS 2764-45: 450 ns; CMOS -15 parts need 150 ns). */
+#define READ_SETTLE()                                                                            \
+    __asm__ __volatile__("nop\n\tnop\n\tnop\n\tnop\n\tnop\n\tnop\n\tnop\n\tnop")
+/* 250 ns WE# pulse: above tWP (100 ns on 28C/29C/39SF data sheets). */
+#define WRITE_PULSE() __asm__ __volatile__("nop\n\tnop\n\tnop\n\tnop")
 
 uint8_t hal_read(uint32_t addr)
 {
@@ -274,7 +278,7 @@ uint8_t hal_read(uint32_t addr)
     set_address(addr);
     ce(1);
     oe(1);
-    SETTLE();
+    READ_SETTLE();
     uint8_t v = PINK;
     oe(0);
     ce(0);
@@ -295,7 +299,7 @@ void hal_write(uint32_t addr, uint8_t value)
     data_out(value);
     ce(1);
     strobe(variant.pgm, 1);
-    SETTLE();
+    WRITE_PULSE();
     strobe(variant.pgm, 0);
     ce(0);
     data_in();
