@@ -6,12 +6,16 @@ import time
 import zlib
 from pathlib import Path
 
+import pytest
+
 from romtool.chips import get_chip
+from romtool.errors import RomtoolError
 from romtool.image.model import Image
 from romtool.ops.session import open_session
 from romtool.ops.write import write_image
 from romtool.programmers.romprog import protocol as p
 from romtool.programmers.romprog.channel import Channel
+from romtool.programmers.romprog.driver import RomprogProgrammer
 from romtool.programmers.romprog.profile import profile_for
 from romtool.programmers.romprog.protocol import Cmd, Frame, FrameType
 from romtool.programmers.sim.busserver import FirmwareProcess
@@ -64,3 +68,54 @@ def test_watchdog_in_real_time(firmware_bin: Path) -> None:
             assert any(e.payload[:1] == bytes([p.EvtKind.WATCHDOG]) for e in events)
         finally:
             link.close()
+
+
+class _PullCable:
+    """A reporter that pulls the cable (closes the port under the driver) once the write has
+    committed ``after`` bytes."""
+
+    def __init__(self, after: int) -> None:
+        self.after = after
+        self.link: SerialLink | None = None
+        self.stage_name = ""
+
+    def stage(self, name: str, total: int | None = None) -> None:
+        self.stage_name = name
+
+    def progress(self, done: int, total: int | None = None) -> None:
+        if self.link is not None and self.stage_name == "write" and done >= self.after:
+            self.link.close()
+            self.link = None
+
+    def note(self, message: str) -> None:
+        pass
+
+    def warn(self, message: str) -> None:
+        pass
+
+
+def test_pulled_cable_in_real_time_then_resume(firmware_bin: Path, tmp_path: Path) -> None:
+    """The host vanishes mid-write: the firmware's watchdog removes VPP by itself, and the next
+    session resumes from the journal."""
+    part = get_chip("27C256")
+    chip = model_for(part, clock=VirtualClock())
+    data = bytes((i * 89 + 5) & 0xFF for i in range(6144))
+    image = Image.from_bytes(data)
+    journal = tmp_path / "write.journal"
+    with FirmwareProcess(firmware_bin, chip, watchdog_ms=WATCHDOG_MS) as fw:
+        pull = _PullCable(after=2048)
+        with (
+            pytest.raises(RomtoolError),
+            open_session(f"romprog:{fw.port}", part) as session,
+        ):
+            prog = session.programmer
+            assert isinstance(prog, RomprogProgrammer) and isinstance(prog.link, SerialLink)
+            pull.link = prog.link
+            write_image(session, image, journal_file=journal, reporter=pull)
+        time.sleep(SILENCE_S)
+        assert chip.vpp_mv is None, "VPP still on after the host vanished"
+        assert chip.snapshot()[:2048] == data[:2048]
+        with open_session(f"romprog:{fw.port}", part) as session:
+            result = write_image(session, image, resume=True, journal_file=journal)
+        assert result.resumed_from is not None and result.resumed_from >= 2048
+    assert chip.snapshot()[: len(data)] == data
