@@ -30,6 +30,10 @@ WATCHDOG_MS = 300
 SILENCE_S = 1.0
 """How long the host stays silent: over three watchdog periods, so a loaded machine still
 sees the trip."""
+LONG_WATCHDOG_MS = 800
+"""For a whole write over the pty: long enough that a host stalled by a busy machine does not
+trip it mid-write."""
+LONG_SILENCE_S = 2.0
 
 
 def test_write_over_the_pty_with_the_romprog_spec(firmware_bin: Path) -> None:
@@ -102,7 +106,7 @@ def test_pulled_cable_in_real_time_then_resume(firmware_bin: Path, tmp_path: Pat
     data = bytes((i * 89 + 5) & 0xFF for i in range(6144))
     image = Image.from_bytes(data)
     journal = tmp_path / "write.journal"
-    with FirmwareProcess(firmware_bin, chip, watchdog_ms=WATCHDOG_MS) as fw:
+    with FirmwareProcess(firmware_bin, chip, watchdog_ms=LONG_WATCHDOG_MS) as fw:
         pull = _PullCable(after=2048)
         with (
             pytest.raises(RomtoolError),
@@ -112,7 +116,7 @@ def test_pulled_cable_in_real_time_then_resume(firmware_bin: Path, tmp_path: Pat
             assert isinstance(prog, RomprogProgrammer) and isinstance(prog.link, SerialLink)
             pull.link = prog.link
             write_image(session, image, journal_file=journal, reporter=pull)
-        time.sleep(SILENCE_S)
+        time.sleep(LONG_SILENCE_S)
         assert chip.vpp_mv is None, "VPP still on after the host vanished"
         assert chip.snapshot()[:2048] == data[:2048]
         with open_session(f"romprog:{fw.port}", part) as session:
