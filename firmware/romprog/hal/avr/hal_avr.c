@@ -472,6 +472,11 @@ void hal_vcc(uint16_t mv)
         }
         DDRC = 0;
         PORTC = 0;
+        /* CE# high into an unpowered chip would feed it through its clamp diodes. */
+        RP_LINE_CE_DDR &= (uint8_t)~_BV(RP_LINE_CE_BIT);
+        RP_LINE_CE_PORT &= (uint8_t)~_BV(RP_LINE_CE_BIT);
+        RP_LINE_OE_DDR &= (uint8_t)~_BV(RP_LINE_OE_BIT);
+        RP_LINE_OE_PORT &= (uint8_t)~_BV(RP_LINE_OE_BIT);
         return;
     }
     regulate_vcc(mv);
