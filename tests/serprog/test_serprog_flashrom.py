@@ -195,3 +195,23 @@ def test_module_refuses_a_non_loopback_address() -> None:
     )
     assert res.returncode == 2
     assert "only loopback" in res.stderr
+
+
+def test_flashrom_over_a_pty(tmp_path: Path) -> None:
+    """The serial path: flashrom opens the pty like a USB-serial board."""
+    chip = model_for(get_chip("SST39SF010A"), clock=VirtualClock())
+    server = SerprogServer(SerprogDevice(chip, DeviceConfig()))
+    server.open_pty()
+    server.start()
+    try:
+        assert server.flashrom_spec.startswith("serprog:dev=/dev/")
+        image = _image(128 * 1024)
+        changed = bytearray(b"\xff" * len(image))
+        changed[:512] = image[:512]
+        src = tmp_path / "small.bin"
+        src.write_bytes(bytes(changed))
+        res = _flashrom(server, "-c", "SST39SF010A", "-w", str(src))
+        assert res.returncode == 0, res.stdout + res.stderr
+        assert server.snapshot() == bytes(changed)
+    finally:
+        server.stop()
