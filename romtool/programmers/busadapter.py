@@ -30,7 +30,7 @@ from romtool.algorithms import dispatch, jedec
 from romtool.algorithms.bus import ParallelBus, read_range
 from romtool.algorithms.paged import SdpAction
 from romtool.chips.spec import Algorithm, ChipId, ChipSpec, SdpMode, Technology
-from romtool.errors import ProgrammerError
+from romtool.errors import ProgrammerError, UsageError
 from romtool.events import Reporter
 from romtool.programmers.base import (
     Capability,
@@ -172,6 +172,12 @@ class BusProgrammer(Programmer):
 
     def erase(self, reporter: Reporter | None = None, *, sector: Range | None = None) -> None:
         chip = self._need_chip("erase")
+        if chip.technology.is_eprom:
+            raise UsageError(
+                f"{chip.name} is an EPROM: erase it with UV light",
+                op="erase",
+                hint="about 20 minutes under a UV eraser, out of the socket",
+            )
         self._check_part(chip, writing=True)
         bus = self.driver.bus()
         if sector is None:

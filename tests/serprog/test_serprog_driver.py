@@ -15,6 +15,7 @@ from romtool.errors import (
     ProgrammerError,
     ProtocolError,
     TransportError,
+    UsageError,
 )
 from romtool.programmers.base import Capability
 from romtool.programmers.serprog.bus import SerprogBus
@@ -221,3 +222,12 @@ def test_timeout_names_the_operation() -> None:
     dev.output = lambda data, t: None  # the device goes quiet
     with pytest.raises(DeviceTimeout, match="no answer"):
         drv.bus().read_byte(0x1234)
+
+
+def test_eprom_erase_points_to_uv_light() -> None:
+    eprom = get_chip("27C256")
+    prog = SimSerprogProgrammer(eprom)
+    with prog:
+        prog.select(eprom)
+        with pytest.raises(UsageError, match="UV light"):
+            prog.erase()

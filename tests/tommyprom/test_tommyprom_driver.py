@@ -146,3 +146,11 @@ def test_modeled_time_is_the_virtual_clock() -> None:
         took = prog.now() - t0
     # 32 KiB + XMODEM framing at 115200 baud is about 2.9 s on the wire.
     assert 2.8 < took < 4.5
+
+
+def test_eprom_erase_points_to_uv_light() -> None:
+    eprom = get_chip("27C256")
+    with _prog(eprom) as prog:
+        prog.select(eprom)
+        with pytest.raises(UsageError, match="UV light"):
+            prog.erase()

@@ -279,7 +279,14 @@ class TommyPromProgrammer(Programmer):
         self._unlocked = unlock
 
     def erase(self, reporter: Reporter | None = None, *, sector: Range | None = None) -> None:
-        chip = self._writable("erase")
+        chip = self._need_chip("erase")
+        if chip.technology.is_eprom:
+            raise UsageError(
+                f"{chip.name} is an EPROM: erase it with UV light",
+                op="erase",
+                hint="about 20 minutes under a UV eraser, out of the socket",
+            )
+        self._writable("erase")
         if self.family is not Technology.JEDEC_FLASH:
             if chip.technology is Technology.EEPROM:
                 raise UsageError(f"{chip.name} needs no erase: each write replaces the bytes")
