@@ -159,3 +159,9 @@ def test_pulled_cable_then_resume(cli, tmp_path: Path) -> None:
     res = cli("write", "-p", f"serprog:sim,state={state}", "-c", "AT28C256", "--resume", src)
     assert res.status == 0, res.err
     assert state.read_bytes()[:8192] == image
+
+
+def test_3v3_part_is_refused(cli) -> None:
+    res = cli("id", "-p", "serprog:sim", "-c", "SST39VF512")
+    assert res.status == 3
+    assert "3.3 V" in res.err and "5 V" in res.err
