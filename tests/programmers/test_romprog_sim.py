@@ -300,3 +300,14 @@ def test_every_part_in_the_database_programs_and_identifies(name: str) -> None:
     if chip.ids:
         assert chip_id is not None and chip.answers_to(chip_id.mfr, chip_id.dev)
     assert prog.chip_model.snapshot()[0x100:0x200] == data
+
+
+def test_a_new_session_reusing_sequence_numbers_is_not_answered_from_the_cache() -> None:
+    w = Wire("27C256")
+    w.req(1, Cmd.HELLO, p.HELLO_REQ.pack(p.MAGIC, 1), 10)
+    w.req(2, Cmd.SET_PROFILE, profile_for(get_chip("27C64")).pack(), 20)
+    # The next session (same board, e.g. on a pty) starts again at seq 1 with another part.
+    assert w.req(1, Cmd.HELLO, p.HELLO_REQ.pack(p.MAGIC, 1), 30).status == Status.OK
+    w.req(2, Cmd.SET_PROFILE, profile_for(get_chip("27C256")).pack(), 40)
+    assert w.device.profile is not None and w.device.profile.size == 32768
+    assert w.device.stats.duplicates == 0

@@ -167,6 +167,7 @@ class RomprogDevice:
         self._starts: deque[float] = deque(maxlen=self.config.slots)
         self._last_activity = 0.0
         self._last_seq: int | None = None
+        self._last_cmd: int | None = None
         self._last_rsp: bytes = b""
         self._write: _WriteStream | None = None
         self._read: _ReadStream | None = None
@@ -247,13 +248,20 @@ class RomprogDevice:
 
     def _respond(self, req: Frame, status: Status, payload: bytes = b"") -> None:
         data = self._send(Frame(FrameType.RSP, req.seq, req.cmd, int(status), payload))
-        self._last_seq, self._last_rsp = req.seq, data
+        self._last_seq, self._last_cmd, self._last_rsp = req.seq, req.cmd, data
 
     # --- dispatch ----------------------------------------------------------------------------
 
     def _dispatch(self, frame: Frame) -> None:
         if frame.type is FrameType.REQ:
-            if frame.seq == self._last_seq and self._last_rsp and frame.cmd != Cmd.READ:
+            # The cache is keyed by seq and command; HELLO always runs (a new session starts
+            # its numbering again) and READ restarts its stream.
+            if (
+                frame.seq == self._last_seq
+                and frame.cmd == self._last_cmd
+                and self._last_rsp
+                and frame.cmd not in (Cmd.READ, Cmd.HELLO)
+            ):
                 self.stats.duplicates += 1
                 self.output(self._last_rsp, self.clock.now_us())
                 return
@@ -539,7 +547,7 @@ class RomprogDevice:
         self._write = None
         limit = self.config.data_per_frame
         self._read = _ReadStream(req.seq, addr, length, chunk=min(chunk or limit, limit))
-        self._last_seq, self._last_rsp = None, b""
+        self._last_seq, self._last_cmd, self._last_rsp = None, None, b""
         self._pump_read()
 
     def _pump_read(self) -> None:
