@@ -8,7 +8,8 @@ from romtool.chips import get_chip
 from romtool.errors import DeviceError, ProgrammerError, ProtocolError, UsageError
 from romtool.programmers.base import Capability
 from romtool.programmers.sim.link import LinkModel
-from romtool.programmers.sim.tommyprom.sketch import Family, SketchConfig
+from romtool.programmers.sim.tommyprom.prom import Family
+from romtool.programmers.sim.tommyprom.sketch import SketchConfig
 from romtool.programmers.tommyprom.driver import FamilyMismatch
 from romtool.programmers.tommyprom.simopen import SimTommyPromProgrammer
 from romtool.ranges import Range

@@ -9,12 +9,12 @@ import pytest
 from romtool.chips import get_chip
 from romtool.programmers.sim.chips import model_for
 from romtool.programmers.sim.clock import VirtualClock
+from romtool.programmers.sim.tommyprom.prom import Family
 from romtool.programmers.sim.tommyprom.sketch import (
     QUIET_US,
     START_DELAY_US,
     START_EVERY_US,
     Ctl,
-    Family,
     SketchConfig,
     TommyPromSketch,
 )

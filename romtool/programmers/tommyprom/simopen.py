@@ -19,7 +19,8 @@ from romtool.programmers.sim.clock import VirtualClock
 from romtool.programmers.sim.link import Link, LinkModel, parse_link_options
 from romtool.programmers.sim.serprog.port import StreamPort
 from romtool.programmers.sim.simprog import chip_faults, load_state
-from romtool.programmers.sim.tommyprom.sketch import Family, SketchConfig, TommyPromSketch
+from romtool.programmers.sim.tommyprom.prom import Family
+from romtool.programmers.sim.tommyprom.sketch import SketchConfig, TommyPromSketch
 from romtool.programmers.tommyprom.driver import TommyPromProgrammer
 from romtool.programmers.transports.serial import ByteLink
 from romtool.settings import Settings

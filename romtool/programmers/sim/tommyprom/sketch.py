@@ -40,8 +40,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum, IntEnum
 
-from romtool.chips.spec import ChipSpec, Technology
 from romtool.programmers.sim.chips.base import ChipModel
+from romtool.programmers.sim.tommyprom.prom import Family, PromDevice
 
 VERSION = "3.5"
 """The sketch version the banner shows (the notes describe v2.5 and later; 3.x adds the
@@ -50,10 +50,6 @@ LINE_MAX = 120
 """The sketch's command-line buffer."""
 PACKET = 128
 """XMODEM data bytes per packet."""
-ADDRESS_SET_US = 10.0
-"""Shifting 16 address bits into the 74HC595 chain with direct port writes (estimate)."""
-STROBE_US = 2.0
-"""The sketch's two 1 µs delays around each WE or OE strobe."""
 CHAR_US = 2.0
 """Sketch time to handle one received character (echo, buffer) on a 16 MHz AVR (estimate)."""
 START_DELAY_US = 2_000_000.0
@@ -66,20 +62,6 @@ QUIET_US = 3_000_000.0
 """After an abort, input is discarded until the line has been quiet this long."""
 ACK_WAIT_US = 5_000_000.0
 """R: how long the sketch waits for the ACK of each packet."""
-MAX_WRITE_MS_28C = 10
-"""PromDevice28C's max write time (ms): 10 ms for the 28C256."""
-BLOCK_28C = 64
-"""PromDevice28C's block size for the 28C256."""
-SST_SECTOR = 4096
-"""SST39SF sector size erased by E."""
-SST_SECTOR_ERASE_MAX_US = 25_000.0
-"""Polling limit for one sector erase (datasheet 18 ms typical; margin)."""
-SST_PROGRAM_MAX_US = 30.0
-"""Polling limit for one byte program (datasheet 20 µs max)."""
-LOAD_CLOSE_US = 10.0
-"""Margin past tBLC before the first data poll (see :meth:`TommyPromSketch._write_data`)."""
-DEFAULT_TBLC_US = 150.0
-"""tBLC when the part's spec has none (AT28C256: 150 µs)."""
 POKE_MAX = 32
 """P takes up to 32 data bytes."""
 ZAP_PATTERN = (
@@ -102,45 +84,6 @@ class Ctl(IntEnum):
     CAN = 0x18
     ESC = 0x1B
     CRC = 0x43  # 'C'
-
-
-class Cycle(IntEnum):
-    """Command-cycle data bytes (JEDEC/SST39SF and AT28C256 datasheet command tables)."""
-
-    UNLOCK1 = 0xAA
-    UNLOCK2 = 0x55
-    PROGRAM = 0xA0
-    """Byte program (flash); SDP enable / protected write (28C)."""
-    SETUP = 0x80
-    """Erase setup (flash); first half of SDP disable (28C)."""
-    SDP_OFF = 0x20
-    SECTOR_ERASE = 0x30
-
-
-ADDR1 = 0x5555
-"""First unlock address."""
-ADDR2 = 0x2AAA
-"""Second unlock address."""
-UNLOCK = ((ADDR1, Cycle.UNLOCK1), (ADDR2, Cycle.UNLOCK2))
-UNLOCK_PROGRAM = (*UNLOCK, (ADDR1, Cycle.PROGRAM))
-DQ6_TOGGLE = 0x40
-"""Toggle bit: flips on every read while the part is busy."""
-
-
-class Family(Enum):
-    """The compile-time PROM type of the sketch."""
-
-    EEPROM_28C = "28C series EEPROM"
-    SST39SF = "SST39SF series flash"
-    READ_ONLY = "27 series EPROM"
-
-    @staticmethod
-    def for_part(spec: ChipSpec) -> Family:
-        if spec.technology is Technology.EEPROM:
-            return Family.EEPROM_28C
-        if spec.technology is Technology.JEDEC_FLASH:
-            return Family.SST39SF
-        return Family.READ_ONLY
 
 
 class Mode(Enum):
@@ -183,14 +126,13 @@ class TommyPromSketch:
         self.chip = chip
         self.config = config or SketchConfig()
         self.family = self.config.family or Family.for_part(chip.spec)
+        self.prom = PromDevice(chip, self.family)
         self.output: Output = output or (lambda data, t: None)
         self.mode = Mode.LINE
         self._line = bytearray()
         self._rx: deque[int] = deque()
         self._status: tuple[str, str, list[tuple[str, int, bool]]] = ("none", "OK", [])
         self._pending_out: list[tuple[float, bytes]] = []
-        self.writes_burned = 0
-        self._tblc_us = chip.spec.timing.tblc_us or DEFAULT_TBLC_US
         # XMODEM state
         self._seq = 1
         self._count = 0
@@ -331,15 +273,15 @@ class TommyPromSketch:
         elif letter == "d":
             self._dump(start, end)
         elif letter == "e":
-            self._say("OK\r\n" if self._erase(start, end) else self._erase_answer())
+            self._say("OK\r\n" if self.prom.erase(start, end) else self.prom.erase_answer())
         elif letter == "f":
             self._fill(start, end, value)
         elif letter == "l":
             self._say("Writing the lock code to enable Software Data Protection: ")
-            self._println(self._sdp(lock=True))
+            self._println(self.prom.sdp(lock=True))
         elif letter == "u":
             self._say("Writing the unlock code to disable Software Data Protection: ")
-            self._println(self._sdp(lock=False))
+            self._println(self.prom.sdp(lock=False))
         elif letter == "p":
             self._poke(line[1:])
         elif letter == "r":
@@ -354,7 +296,7 @@ class TommyPromSketch:
             return
         elif letter == "i" and self.config.debug_commands:
             self._println(f"Device: {self.family.value}, {size} bytes")
-            self._println(f"Blocks burned: {self.writes_burned}")
+            self._println(f"Blocks burned: {self.prom.writes_burned}")
         elif letter == "z" and self.config.debug_commands:
             self._zap(start)
         else:
@@ -379,103 +321,11 @@ class TommyPromSketch:
         ):
             self._println(text)
 
-    # --- bus -----------------------------------------------------------------------------
-
-    def _read(self, address: int) -> int:
-        self.chip.clock.advance(ADDRESS_SET_US + STROBE_US)
-        return self.chip.read(address)
-
-    def _write(self, address: int, value: int) -> None:
-        self.chip.clock.advance(ADDRESS_SET_US + STROBE_US)
-        self.chip.write(address, value)
-
-    def _wait_28c(self, address: int, last: int) -> bool:
-        """PromDevice28C-style data polling: two equal reads of the last value."""
-        for _ in range(MAX_WRITE_MS_28C * 1000 // 2):
-            self.chip.clock.advance(STROBE_US)
-            b1 = self.chip.read(address)
-            self.chip.clock.advance(STROBE_US)
-            b2 = self.chip.read(address)
-            if b1 == b2 == last:
-                return True
-        return False
-
-    def _wait_toggle(self, address: int, limit_us: float) -> bool:
-        deadline = self.now + limit_us
-        previous = self.chip.read(address)
-        while self.now < deadline:
-            self.chip.clock.advance(STROBE_US)
-            current = self.chip.read(address)
-            if (previous ^ current) & DQ6_TOGGLE == 0:
-                return True
-            previous = current
-        return False
-
-    def _write_data(self, data: bytes, address: int) -> bool:
-        """PromDevice::writeData: whole blocks (28C) or byte programs (SST)."""
-        if self.family is Family.READ_ONLY:
-            return False
-        if self.family is Family.SST39SF:
-            for i, value in enumerate(data):
-                for addr, val in UNLOCK_PROGRAM:
-                    self._write(addr, val)
-                self._write(address + i, value)
-                if not self._wait_toggle(address + i, SST_PROGRAM_MAX_US):
-                    return False
-            return True
-        pos = 0
-        while pos < len(data):
-            here = address + pos
-            n = min(BLOCK_28C - here % BLOCK_28C, len(data) - pos)
-            for i in range(n):
-                self._write(here + i, data[pos + i])
-            self.writes_burned += 1
-            # The real sketch polls right after the last byte, inside the part's byte-load
-            # window. How a 28C answers a read there is not in our sources; our model would
-            # show the old byte, which can equal the new one and end the poll before the page
-            # is written. The model waits for the window to close first (see the docs).
-            self.chip.idle(self._tblc_us + LOAD_CLOSE_US)
-            if not self._wait_28c(here + n - 1, data[pos + n - 1]):
-                return False
-            pos += n
-        return True
-
-    def _erase(self, start: int, end: int) -> bool:
-        if self.family is not Family.SST39SF:
-            return False
-        sector = start - start % SST_SECTOR
-        while sector <= end:
-            for addr, val in (
-                *UNLOCK,
-                (ADDR1, Cycle.SETUP),
-                *UNLOCK,
-                (sector, Cycle.SECTOR_ERASE),
-            ):
-                self._write(addr, val)
-            if not self._wait_toggle(sector, SST_SECTOR_ERASE_MAX_US):
-                return False
-            sector += SST_SECTOR
-        return True
-
-    def _erase_answer(self) -> str:
-        return "FAILED\r\n" if self.family is Family.SST39SF else "NOT SUPPORTED\r\n"
-
-    def _sdp(self, *, lock: bool) -> str:
-        if self.family is not Family.EEPROM_28C:
-            return "NOT SUPPORTED"
-        prefix = [(ADDR1, Cycle.UNLOCK1), (ADDR2, Cycle.UNLOCK2)]
-        tail = [(ADDR1, Cycle.SETUP), *prefix, (ADDR1, Cycle.SDP_OFF)]
-        seq = [*prefix, (ADDR1, Cycle.PROGRAM)] if lock else [*prefix, *tail]
-        for addr, val in seq:
-            self._write(addr, val)
-        # The part runs a write cycle after the sequence; the sketch returns at once.
-        return "OK"
-
     # --- simple commands -----------------------------------------------------------------
 
     def _blank(self, start: int, end: int) -> None:
         for addr in range(start, end + 1):
-            value = self._read(addr)
+            value = self.prom.read(addr)
             if value != 0xFF:
                 self._error("Block is not erased", [("addr", addr, True), ("value", value, True)])
                 return
@@ -484,14 +334,14 @@ class TommyPromSketch:
     def _checksum(self, start: int, end: int) -> None:
         total = 0
         for addr in range(start, end + 1, 2):
-            total = (total + (self._read(addr) << 8 | self._read(addr + 1))) & 0xFFFF
+            total = (total + (self.prom.read(addr) << 8 | self.prom.read(addr + 1))) & 0xFFFF
         self._println(f"Checksum {start & 0xFFFF:04x}-{end & 0xFFFF:04x} = {total:04x}")
 
     def _dump(self, start: int, end: int) -> None:
         addr = start
         while addr <= end:
             n = min(16, end - addr + 1)
-            data = bytes(self._read(addr + i) for i in range(n))
+            data = bytes(self.prom.read(addr + i) for i in range(n))
             hexes = ""
             for i, b in enumerate(data):
                 hexes += f"{b:02x} " + (" " if i % 4 == 3 else "")
@@ -504,7 +354,7 @@ class TommyPromSketch:
         addr = start
         while addr <= end:
             n = min(32, end - addr + 1)
-            if not self._write_data(bytes([value & 0xFF]) * n, addr):
+            if not self.prom.write_data(bytes([value & 0xFF]) * n, addr):
                 self._error("Write failed")
                 return
             addr += n
@@ -515,12 +365,12 @@ class TommyPromSketch:
             self._error("Missing address or data")
             return
         start, data = fields[0], bytes(v & 0xFF for v in fields[1 : 1 + POKE_MAX])
-        if not self._write_data(data, start):
+        if not self.prom.write_data(data, start):
             self._error("Write failed")
             return
         self.chip.idle(100_000.0)
         for i, want in enumerate(data):
-            got = self._read(start + i)
+            got = self.prom.read(start + i)
             if got != want:
                 self._error(
                     "Verify failed",
@@ -530,12 +380,12 @@ class TommyPromSketch:
         self._info("Poke successful")
 
     def _zap(self, start: int) -> None:
-        if not self._write_data(ZAP_PATTERN, start):
+        if not self.prom.write_data(ZAP_PATTERN, start):
             self._error("Write failed")
             return
         self.chip.idle(100_000.0)
         for i, want in enumerate(ZAP_PATTERN):
-            got = self._read(start + i)
+            got = self.prom.read(start + i)
             if got != want:
                 self._error("Verify failed", [("addr", start + i, True), ("read", got, True)])
                 return
@@ -608,7 +458,7 @@ class TommyPromSketch:
             self._error("Bad checksum or sequence number.", [("seq", self._seq, False)])
             self._abort()
             return False
-        if not self._write_data(data, self._addr):
+        if not self.prom.write_data(data, self._addr):
             self._error("Write failed", [("address", self._addr, True)])
             self._abort()
             return False
@@ -666,7 +516,7 @@ class TommyPromSketch:
         return self._addr - self._count
 
     def _send_packet(self) -> None:
-        data = bytes(self._read(self._addr + i) for i in range(PACKET))
+        data = bytes(self.prom.read(self._addr + i) for i in range(PACKET))
         seq = self._seq & 0xFF
         if self._use_crc:
             check = binascii.crc_hqx(data, 0).to_bytes(2, "big")
