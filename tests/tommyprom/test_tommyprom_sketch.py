@@ -94,7 +94,7 @@ def test_poke_and_fill_burn_pages() -> None:
     assert t.chip.snapshot()[0x100:0x104] == b"\xde\xad\xbe\xef"
     t.line("F200 27f 5a")
     assert t.chip.snapshot()[0x200:0x280] == b"\x5a" * 0x80
-    assert t.sketch.writes_burned >= 3
+    assert t.sketch.prom.writes_burned >= 3
 
 
 def test_locked_28c_fails_until_unlocked() -> None:
@@ -128,9 +128,9 @@ def test_xmodem_receive_burns_each_packet_before_acking(crc: bool) -> None:
     assert t.type(packet(1, data1, crc)) == bytes([Ctl.ACK])
     assert t.chip.snapshot()[0x40:0xC0] == data1
     # A repeat of packet 1 is ACKed again without burning.
-    burned = t.sketch.writes_burned
+    burned = t.sketch.prom.writes_burned
     assert t.type(packet(1, data1, crc)) == bytes([Ctl.ACK])
-    assert t.sketch.writes_burned == burned
+    assert t.sketch.prom.writes_burned == burned
     # A stray byte between packets gets a NAK.
     assert t.type(b"\x00") == bytes([Ctl.NAK])
     assert t.type(packet(2, data2, crc)) == bytes([Ctl.ACK])
