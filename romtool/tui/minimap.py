@@ -91,7 +91,7 @@ class Minimap(Widget):
     def render_line(self, y: int) -> Strip:
         width = self.size.width
         if self.model is None or y >= len(self._density):
-            return Strip.blank(width)
+            return Strip.blank(width, self.rich_style)
         share, cls = self._density[y]
         lo, hi = self._slice(y)
         visible = lo < self.view[1] and self.view[0] < max(hi, lo + 1)

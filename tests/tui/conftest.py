@@ -30,3 +30,10 @@ def wanted_and_dump() -> tuple[Image, Image]:
 def pair() -> tuple[Image, Image]:
     """``wanted_and_dump()`` as a fixture."""
     return wanted_and_dump()
+
+
+@pytest.fixture(autouse=True)
+def colour_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Snapshots and screen reads are made in colour, whatever the caller's NO_COLOR says;
+    ``test_no_color_terminal`` covers NO_COLOR on purpose."""
+    monkeypatch.delenv("NO_COLOR", raising=False)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from romtool.image.model import Image
 from romtool.tui.app import RomtoolApp
 from romtool.tui.compare_screen import CompareScreen
@@ -33,3 +35,23 @@ def test_row_width_follows_terminal(pair: tuple[Image, Image]) -> None:
         # Both sides show the same first bytes (the pair only differs further on).
         left, right = text.split(" │ ")
         assert left.split()[1:3] == right.split()[0:2]
+
+
+def test_no_color_terminal(pair: tuple[Image, Image], monkeypatch: pytest.MonkeyPatch) -> None:
+    """With NO_COLOR set Textual turns every style monochrome; every line we draw must still
+    carry a style (a bare segment used to crash the minimap)."""
+    monkeypatch.setenv("NO_COLOR", "1")
+
+    async def run() -> tuple[int, str]:
+        app = RomtoolApp()
+        async with app.run_test(size=(100, 24)) as pilot:
+            await app.push_screen(CompareScreen(*pair))
+            await app.workers.wait_for_complete()
+            await pilot.press("n")
+            await pilot.pause()
+            view = app.screen.query_one(HexDiffView)
+            return view.cursor, view.render_line(0).text
+
+    cursor, line = asyncio.run(run())
+    assert cursor == 0x0105  # the first difference
+    assert " │ " in line
