@@ -132,6 +132,19 @@ def test_repeated_request_runs_once(make_board: BoardFactory) -> None:
     assert board.chip.counters.pulses == 0
 
 
+def test_a_new_session_reusing_seq_numbers_runs_its_requests(make_board: BoardFactory) -> None:
+    """Every session starts at seq 1: the board must not answer it from the last session's
+    kept response."""
+    board = make_board("27C256")
+    raw = _raw(board)
+    assert raw.ask(Cmd.SET_PROFILE, profile_for(get_chip("27C64")).pack(), seq=2).status == 0
+    raw = _raw(board)  # a new cable: HELLO is seq 1 again
+    rsp = raw.ask(Cmd.SET_PROFILE, profile_for(get_chip("27C256")).pack(), seq=2)
+    assert rsp.status == Status.OK
+    # Only the 27C256 profile (32 KiB) makes the upper half addressable.
+    assert raw.ask(Cmd.CRC, p.ADDR_LEN.pack(0x4000, 0x4000), seq=3).status == Status.OK
+
+
 def test_watchdog_cuts_the_write_and_removes_vpp(make_board: BoardFactory) -> None:
     board = make_board("27C256")
     raw = _raw(board)
