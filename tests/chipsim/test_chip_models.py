@@ -188,9 +188,14 @@ def test_jedec_program_erase_id() -> None:
     for addr, val in ((0x5555, 0xAA), (0x2AAA, 0x55), (0x5555, 0x80), (0x5555, 0xAA),
                       (0x2AAA, 0x55), (0x0123, 0x30)):  # fmt: skip
         m.write(addr, val)
+    # Data# polling during erase: DQ7 reads 0, the complement of the erased 1; DQ6 toggles.
+    first, second = m.read(0x100), m.read(0x100)
+    assert first & 0x80 == 0 and second & 0x80 == 0
+    assert (first ^ second) & 0x40
     while m.busy:
         m.idle(1000)
     assert m.snapshot()[0x100] == 0xFF
+    assert m.read(0x100) == 0xFF  # done: DQ7 reads the true data
     assert 18_000 <= m.clock.now_us() - t0 <= 20_000
 
 

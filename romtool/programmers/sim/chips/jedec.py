@@ -157,13 +157,13 @@ class JedecFlashModel(ChipModel):
         elif action is Action.CHIP_ERASE:
             self.erases += 1
             self._erase_ranges = [range(0, self.spec.size)]
-            self._poll_value = 0x00  # DQ7 reads 0 (complement of erased 1) during erase
+            self._poll_value = 0xFF  # erase ends with 0xFF, so DQ7 reads its complement 0
             duration = self.spec.timing.chip_erase_typ_us or 0.0
             self._busy_until = now + duration
             self.counters.busy_us += duration
         elif action is Action.SECTOR_ERASE:
             self.erases += 1
-            self._poll_value = 0x00
+            self._poll_value = 0xFF
             self._erase_ranges = []
             self._queue_sector(address)
             self._erase_window_until = now + SECTOR_ERASE_WINDOW_US
