@@ -145,6 +145,20 @@ def test_a_new_session_reusing_seq_numbers_runs_its_requests(make_board: BoardFa
     assert raw.ask(Cmd.CRC, p.ADDR_LEN.pack(0x4000, 0x4000), seq=3).status == Status.OK
 
 
+def test_hello_resets_the_board_mid_write(make_board: BoardFactory) -> None:
+    """A new session's HELLO (numbered 1 again) always runs: the write in progress ends and
+    VPP goes off."""
+    board = make_board("27C256")
+    raw = _raw(board)  # HELLO seq 1
+    raw.profile("27C256")
+    raw.ask(Cmd.WRITE_BEGIN, p.WRITE_BEGIN_REQ.pack(0, 16, 0))
+    assert board.chip.vpp_mv is not None
+    rsp = raw.ask(Cmd.HELLO, p.HELLO_REQ.pack(p.MAGIC, p.PROTO_VERSION), seq=1)
+    assert rsp.status == Status.OK
+    assert board.chip.vpp_mv is None
+    assert raw.ask(Cmd.WRITE_END).status == Status.NO_STREAM
+
+
 def test_watchdog_cuts_the_write_and_removes_vpp(make_board: BoardFactory) -> None:
     board = make_board("27C256")
     raw = _raw(board)

@@ -956,11 +956,11 @@ static void cmd_write_end(const struct frame *req)
 
 static void dispatch_req(const struct frame *f)
 {
-    /* A repeat (same seq and command) gets the kept answer and does not run again. The
-     * command is compared too: a new session starts its seq at 1 again, and its HELLO must
-     * not be mistaken for the last request of the session before. */
+    /* A repeat (same seq and command) gets the kept answer and does not run again
+     * (PROTOCOL.md section 5). HELLO always runs: a new session numbers its requests from 1
+     * again, and its HELLO must reset the board. READ restarts its stream. */
     if (rsp_cache_len && f->seq == rsp_cache_seq && f->cmd == rsp_cache_cmd &&
-        f->cmd != RP_CMD_READ) {
+        f->cmd != RP_CMD_READ && f->cmd != RP_CMD_HELLO) {
         hal_uart_send(rsp_cache, rsp_cache_len);
         return;
     }
