@@ -287,7 +287,23 @@ def test_id_of_every_simulated_eprom_matches_the_database() -> None:
         assert prog.identify() == ChipId(0x1E, 0x0D)
 
 
-@pytest.mark.parametrize("name", [c.name for c in all_chips()])
+BOARD_VCC_MV = (4_500, 6_500)
+"""The board's announced VCC range; its socket logic is 5 V."""
+
+
+def _fits_the_board(name: str) -> bool:
+    return BOARD_VCC_MV[0] <= get_chip(name).voltages.vcc_read_mv <= BOARD_VCC_MV[1]
+
+
+@pytest.mark.parametrize("name", [c.name for c in all_chips() if not _fits_the_board(c.name)])
+def test_low_voltage_parts_are_refused_before_power(name: str) -> None:
+    """A 3.3 V part on 5 V socket logic would be driven past its absolute maximum."""
+    prog = fresh(name)
+    with prog, pytest.raises(ProgrammerError):
+        prog.select(prog.part)
+
+
+@pytest.mark.parametrize("name", [c.name for c in all_chips() if _fits_the_board(c.name)])
 def test_every_part_in_the_database_programs_and_identifies(name: str) -> None:
     prog = fresh(name)
     chip = prog.part

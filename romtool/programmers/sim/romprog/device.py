@@ -359,6 +359,14 @@ class RomprogDevice:
         if prof.vpp_mv and not cfg.vpp_min_mv <= prof.vpp_mv <= cfg.vpp_max_mv:
             self._respond(req, Status.BAD_PROFILE)
             return
+        # The socket's logic levels are 5 V: a 3.3 V part (or a VCC outside the announced
+        # range) is refused here, as the firmware does, rather than driven out of spec.
+        if not all(
+            cfg.vcc_min_mv <= mv <= cfg.vcc_max_mv
+            for mv in (prof.vcc_prog_mv, prof.vcc_verify_mv)
+        ):
+            self._respond(req, Status.BAD_PROFILE)
+            return
         if prof.algorithm in (p.Algorithm.EEPROM_PAGE, p.Algorithm.AT29_PAGE) and (
             prof.page < 1 or prof.page > cfg.data_per_frame
         ):
