@@ -362,8 +362,7 @@ class RomprogDevice:
         # The socket's logic levels are 5 V: a 3.3 V part (or a VCC outside the announced
         # range) is refused here, as the firmware does, rather than driven out of spec.
         if not all(
-            cfg.vcc_min_mv <= mv <= cfg.vcc_max_mv
-            for mv in (prof.vcc_prog_mv, prof.vcc_verify_mv)
+            cfg.vcc_min_mv <= mv <= cfg.vcc_max_mv for mv in (prof.vcc_prog_mv, prof.vcc_verify_mv)
         ):
             self._respond(req, Status.BAD_PROFILE)
             return
