@@ -73,6 +73,22 @@ class BlockWriteBus(Protocol):
 
 
 @runtime_checkable
+class QueuedBus(Protocol):
+    """Optional: a bus that queues writes and delays on the device (serprog's operation buffer).
+
+    On such a bus a write cycle or a delay costs only its bytes on the wire: the device runs
+    them later without the host waiting, while every read is a host round trip that first
+    runs what was queued. The algorithms then send many timed program sequences blind (each
+    followed by the part's maximum busy time, so the next one finds it idle) and confirm them
+    all with one block read, instead of polling a status bit over the link byte by byte.
+    """
+
+    def queues_writes(self) -> bool:
+        """True when writes and delays are queued and reads are round trips."""
+        ...
+
+
+@runtime_checkable
 class ProgrammingBus(ParallelBus, Protocol):
     """A :class:`ParallelBus` that can also drive EPROM programming voltages.
 
@@ -115,6 +131,11 @@ def write_range(bus: ParallelBus, address: int, data: bytes) -> None:
         return
     for i, value in enumerate(data):
         bus.write_byte(address + i, value)
+
+
+def queues_writes(bus: ParallelBus) -> bool:
+    """Whether ``bus`` queues writes and delays (see :class:`QueuedBus`)."""
+    return isinstance(bus, QueuedBus) and bus.queues_writes()
 
 
 def seconds_clock(bus: ParallelBus) -> Callable[[], float]:

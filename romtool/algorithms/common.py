@@ -2,15 +2,22 @@
 
 Status polling (28C, 29C, 39SF, 29F datasheets, "write operation status"):
 
-* **Toggle bit (DQ6)** flips on every read while the part is busy. Two reads in a row that
-  agree mean the operation is over; the value read is then the array content.
-* **Data# polling (DQ7)** reads the complement of the written bit 7 while busy.
+* **Data# polling (DQ7)** reads the complement of the written bit 7 while busy; true data
+  means the operation is over. The other bits may still change on that same read (AMD: "DQ7
+  may change asynchronously with DQ0-DQ6"), so the byte is read once more.
+* **Toggle bit (DQ6)** flips on every read cycle while the part is busy, whatever the time
+  between the reads and whichever address they hit. Two successive reads that agree in DQ6
+  mean the part was idle at the second one, whose value is then array content.
 * **DQ5** (AMD): the operation exceeded its internal time limit. If DQ6 still toggles after
   DQ5 went high, the operation failed and the part needs a reset (F0).
 
-We poll the toggle bit and then compare the settled value with what was written, which covers
-Data# polling too and works on every part here. Polling runs on the bus clock with a
-:class:`~romtool.timeout.Timeout`, so over a simulated chip it runs in virtual time.
+:func:`poll_ready` uses both: each poll is one read; while Data# says busy the next read comes
+after a pause, and once DQ7 shows true data (or the expected value is unknown) a second read
+follows at once and the toggle bit decides. A byte that never programs (DQ7 never true) still
+ends the poll as soon as two reads agree in DQ6, and the caller judges the value. Polling runs
+on the bus clock with a :class:`~romtool.timeout.Timeout`, so over a simulated chip it runs in
+virtual time. ``settle_us`` sleeps the typical busy time before the first read (flashrom's
+habit for erases): on a serial bus every read is a round trip, so reading early only costs.
 """
 
 from __future__ import annotations
@@ -50,6 +57,74 @@ def poll_budget_us(typ_us: float | None, max_us: float | None) -> float:
     return TIMEOUT_FLOOR_US
 
 
+def _idle(first: int, second: int) -> bool:
+    """Two successive reads that agree in DQ6: the part was idle at the second."""
+    return (first ^ second) & StatusBit.DQ6_TOGGLE == 0
+
+
+def poll_ready(
+    bus: ParallelBus,
+    address: int,
+    *,
+    expect: int | None,
+    budget_us: float,
+    interval_us: float,
+    op: str,
+    watch_dq5: bool = False,
+    settle_us: float = 0.0,
+) -> tuple[int, bool]:
+    """Wait until the part is idle, with Data# and toggle-bit polling (see module).
+
+    Args:
+        bus: the bus.
+        address: an address inside the operation (the byte programmed, the last byte of a
+            page load, a sector being erased).
+        expect: the value the operation leaves at ``address`` (the programmed byte, the blank
+            value after an erase); None when unknown (toggle bit only).
+        budget_us: time budget on the bus clock, counted from the call (``settle_us``
+            included).
+        interval_us: pause between polls while the part reports busy.
+        op: operation name for the timeout error.
+        watch_dq5: stop early when DQ5 reports a time-limit failure (AMD parts).
+        settle_us: wait this long before the first read (the typical busy time).
+
+    Returns:
+        ``(value, failed)``: the value read at ``address`` once idle (the caller compares it
+        with what it wanted) and whether DQ5 reported a failure (the part is then still busy
+        and needs a reset).
+
+    Raises:
+        DeviceTimeout: still busy after ``budget_us``.
+    """
+    timeout = Timeout(budget_us / 1_000_000.0, clock=seconds_clock(bus))
+    if settle_us > 0:
+        bus.delay_us(settle_us)
+    last: int | None = None
+    while True:
+        value = bus.read_byte(address)
+        if last is not None and _idle(last, value):
+            return value, False
+        if expect is None or (value ^ expect) & StatusBit.DQ7_DATA_POLL == 0:
+            # Data# shows true data (or cannot tell): the next read decides, at once.
+            again = bus.read_byte(address)
+            if _idle(value, again):
+                return again, False
+            value = again
+        if watch_dq5 and value & StatusBit.DQ5_TIME_LIMIT:
+            # Datasheet rule: re-read twice; still toggling means the operation failed.
+            a, b = bus.read_byte(address), bus.read_byte(address)
+            return b, not _idle(a, b)
+        if timeout.expired:
+            # On a slow bus (a serial round trip per read) the budget can run out between two
+            # reads while the part finished long ago: look once more before blaming the part.
+            a, b = bus.read_byte(address), bus.read_byte(address)
+            if _idle(a, b):
+                return b, False
+            raise DeviceTimeout(f"still busy after {budget_us / 1000:g} ms", op=op, address=address)
+        last = value
+        bus.delay_us(interval_us)
+
+
 def wait_ready(
     bus: ParallelBus,
     address: int,
@@ -61,13 +136,7 @@ def wait_ready(
 ) -> tuple[int, bool]:
     """Poll the toggle bit at ``address`` until the part is idle.
 
-    Args:
-        bus: the bus.
-        address: an address inside the operation (the last byte written, a sector).
-        budget_us: time budget on the bus clock.
-        interval_us: pause between polls (keeps a long erase from costing millions of reads).
-        op: operation name for the timeout error.
-        watch_dq5: stop early when DQ5 reports a time-limit failure (AMD parts).
+    :func:`poll_ready` without an expected value; see there for the arguments.
 
     Returns:
         ``(value, failed)``: the settled value at ``address`` and whether DQ5 reported a
@@ -76,27 +145,15 @@ def wait_ready(
     Raises:
         DeviceTimeout: still toggling after ``budget_us``.
     """
-    timeout = Timeout(budget_us / 1_000_000.0, clock=seconds_clock(bus))
-    first = bus.read_byte(address)
-    while True:
-        second = bus.read_byte(address)
-        if (first ^ second) & StatusBit.DQ6_TOGGLE == 0:
-            return second, False
-        if watch_dq5 and second & StatusBit.DQ5_TIME_LIMIT:
-            # Datasheet rule: re-read twice; still toggling means the operation failed.
-            a, b = bus.read_byte(address), bus.read_byte(address)
-            if (a ^ b) & StatusBit.DQ6_TOGGLE:
-                return b, True
-            return b, False
-        if timeout.expired:
-            # On a slow bus (a serial round trip per read) the budget can run out between two
-            # reads while the part finished long ago: look once more before blaming the part.
-            first, second = bus.read_byte(address), bus.read_byte(address)
-            if (first ^ second) & StatusBit.DQ6_TOGGLE == 0:
-                return second, False
-            raise DeviceTimeout(f"still busy after {budget_us / 1000:g} ms", op=op, address=address)
-        bus.delay_us(interval_us)
-        first = bus.read_byte(address)
+    return poll_ready(
+        bus,
+        address,
+        expect=None,
+        budget_us=budget_us,
+        interval_us=interval_us,
+        op=op,
+        watch_dq5=watch_dq5,
+    )
 
 
 @dataclass(frozen=True)

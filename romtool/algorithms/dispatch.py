@@ -48,16 +48,22 @@ def program(
     data: bytes,
     *,
     sdp: SdpAction = SdpAction.LEAVE,
+    have: bytes | None = None,
     reporter: Reporter | None = None,
 ) -> WriteReport:
-    """Program ``data`` at ``start`` with the spec's algorithm (no erase, see apply_plan)."""
+    """Program ``data`` at ``start`` with the spec's algorithm (no erase, see apply_plan).
+
+    ``have`` (the chip's bytes at ``[start, start + len(data))`` when the caller knows them)
+    spares the JEDEC and page algorithms their read before programming; the EPROM algorithm
+    reads each byte as part of its pulse loop and does not need it.
+    """
     if spec.algorithm in _EPROM:
         return eprom.program_range(
             _programming_bus(bus, spec), spec, start, data, reporter=reporter
         )
     if spec.algorithm in _PAGED:
-        return paged.program_range(bus, spec, start, data, sdp=sdp, reporter=reporter)
-    return jedec.program_range(bus, spec, start, data, reporter=reporter)
+        return paged.program_range(bus, spec, start, data, sdp=sdp, have=have, reporter=reporter)
+    return jedec.program_range(bus, spec, start, data, have=have, reporter=reporter)
 
 
 def erase(bus: ParallelBus, spec: ChipSpec) -> None:
@@ -85,6 +91,9 @@ def apply_plan(
 ) -> WriteReport:
     """Carry out a checked :class:`~romtool.algorithms.plan.WritePlan` block by block.
 
+    The plan knows what each block holds (blank after its sector erase), so the algorithms
+    skip their read before programming; what they program is still read back.
+
     Raises:
         PlanRefused: the plan has blocks that need a UV erase.
     """
@@ -99,10 +108,12 @@ def apply_plan(
     for block in plan.blocks:
         if block.action is BlockAction.SKIP:
             continue
+        have = block.before
         if block.action is BlockAction.ERASE:
             jedec.erase_sector(bus, spec, block.range.start)
             sums[2] += len(block.range)
-        result = program(bus, spec, block.range.start, block.data, sdp=sdp)
+            have = bytes([spec.blank]) * len(block.range)
+        result = program(bus, spec, block.range.start, block.data, sdp=sdp, have=have)
         # The SDP unlock only needs to happen once per run.
         if sdp is SdpAction.UNLOCK:
             sdp = SdpAction.LEAVE

@@ -45,12 +45,14 @@ class PlannedBlock:
         action: what to do.
         data: the block's full new contents (chip bytes where the image has holes).
         changed: how many bytes differ from the chip.
+        before: the chip's contents of the block when planned (None: not known).
     """
 
     range: Range
     action: BlockAction
     data: bytes
     changed: int
+    before: bytes | None = None
 
 
 @dataclass(frozen=True)
@@ -151,5 +153,5 @@ def plan_write(spec: ChipSpec, have: bytes, want: Image) -> WritePlan:
                 action = BlockAction.ERASE
             else:
                 action = BlockAction.NEEDS_UV_ERASE
-        blocks.append(PlannedBlock(rng, action, new_b, changed))
+        blocks.append(PlannedBlock(rng, action, new_b, changed, old))
     return WritePlan(spec, tuple(blocks))
