@@ -152,7 +152,7 @@ def test_pulled_cable_then_resume(cli, tmp_path: Path) -> None:
     image = _image(8192, seed=4)
     src = tmp_path / "rom.bin"
     src.write_bytes(image)
-    spec = f"serprog:sim,state={state},disconnect=40000"
+    spec = f"serprog:sim,state={state},disconnect=20000"
     res = cli("write", "-p", spec, "-c", "AT28C256", src)
     assert res.status == 3
     assert "--resume" in res.err

@@ -15,6 +15,7 @@ Writes and delays go to the device's operation buffer; reads are round trips. Th
   between two bytes that must come within tBLC (the silent partial-page failure flashrom
   warns about as "executed operation buffer due to size reasons").
 * Outside a batch, a full operation buffer is executed early, which is harmless there.
+* A batch with long delays (:data:`RUN_AT_ONCE_US`) is executed as soon as it is complete.
 
 Addresses are chip offsets, sent as 24 bits; the device masks them to its address lines.
 """
@@ -37,6 +38,11 @@ from romtool.programmers.serprog.client import (
 from romtool.programmers.serprog.protocol import Cmd, opbuf_cost, u24, u32
 
 US = 1_000_000.0
+RUN_AT_ONCE_US = 1_000.0
+"""A batch whose delays add up to this (an EEPROM write cycle, an erase) is executed as soon
+as it is complete, so the device's wait overlaps the host sending the next one. Shorter ones
+(a flash byte program's 20 µs) wait for the next O_EXEC: one more O_EXEC and ACK per byte
+would cost more wire time than the device spends."""
 _T = TypeVar("_T")
 
 
@@ -144,6 +150,11 @@ class SerprogBus:
     def now_us(self) -> float:
         return self.client.link.now() * US
 
+    def queues_writes(self) -> bool:
+        """Writes and delays wait in the operation buffer; reads are round trips
+        (:class:`~romtool.algorithms.bus.QueuedBus`)."""
+        return True
+
     @contextmanager
     def batch(self) -> Iterator[None]:
         """Hold the writes and delays made inside and deliver them in one O_EXEC."""
@@ -226,9 +237,14 @@ class SerprogBus:
                 op="write",
                 hint="this serprog board cannot keep the bytes of one page within tBLC",
             )
+        waits_us = sum(op.delay_us for op in self._held)
         if self._opbuf_used + cost > self.info.opbuf:
             self._exec()
         self._push_held()
+        if waits_us >= RUN_AT_ONCE_US:
+            # The device then waits (a page's write cycle) while the host sends the next
+            # sequence, instead of running all of them after the last one arrived.
+            self._exec()
 
     def _push_held(self) -> None:
         for op in self._held:

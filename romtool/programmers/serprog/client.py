@@ -206,7 +206,15 @@ class SerprogClient:
         Raises:
             WriteStreamError: one of them was refused, garbled or lost; the message names it.
         """
-        while self._unacked:
+        self._drain_to(0)
+
+    def _drain_to(self, limit: int) -> None:
+        """Read ACKs, oldest first, until at most ``limit`` streamed bytes are unacknowledged.
+
+        Raises:
+            WriteStreamError: as :meth:`drain`.
+        """
+        while self._unacked and self._unacked_bytes > limit:
             what, size, extra_us = self._unacked.popleft()
             self._unacked_bytes -= size
             try:
@@ -223,11 +231,14 @@ class SerprogClient:
         """Send ``cmd`` without waiting for its ACK (operation-buffer commands, O_EXEC).
 
         ``extra_us`` is device time the command may take before its ACK (O_EXEC running
-        delays), so draining its ACK waits long enough.
+        delays), so draining its ACK waits long enough. When the device's serial buffer could
+        overflow, only the oldest ACKs are collected, just enough to make room (a sliding
+        window: an ACK means the device has taken the command out of its buffer), so the
+        host keeps sending while the device works.
         """
         size = 1 + len(params)
         if self._unacked and self._unacked_bytes + size > self._serbuf:
-            self.drain()
+            self._drain_to(max(0, self._serbuf - size))
         self._send(cmd, params, what)
         self._unacked.append((what, size, extra_us))
         self._unacked_bytes += size
