@@ -19,6 +19,14 @@ Writing: software-data-protection parts get the AA/55/A0 prefix on every page (t
 whether the part was locked or not, and are left protected, as the romprog firmware does);
 progress is committed per chunk of :data:`COMMIT_CHUNK` bytes (whole pages/sectors), so a
 lost link resumes at a chunk boundary.
+
+Known contents: the adapter remembers the chip bytes it has read (a write plan reads the
+chip first) and programmed since the part was selected, and forgets them on any erase, a
+failed program, identify, open and close. On a bus where every read is a round trip
+(:class:`~romtool.algorithms.bus.QueuedBus`) a program then passes them to the algorithm
+instead of reading the range again; the algorithm still reads back every byte it programs,
+and ``ops`` verifies the whole write afterwards. Elsewhere (the FlashCard's memory window)
+reading again costs next to nothing and the algorithm reads the chip itself.
 """
 
 from __future__ import annotations
@@ -27,7 +35,7 @@ import time
 from typing import Any, Protocol
 
 from romtool.algorithms import dispatch, jedec
-from romtool.algorithms.bus import ParallelBus, read_range
+from romtool.algorithms.bus import ParallelBus, queues_writes, read_range
 from romtool.algorithms.paged import SdpAction
 from romtool.chips.spec import Algorithm, ChipId, ChipSpec, SdpMode, Technology
 from romtool.errors import ProgrammerError, UsageError
@@ -73,6 +81,38 @@ class RawBus(Protocol):
     def bus(self) -> ParallelBus: ...
 
 
+class KnownContents:
+    """Chip bytes known without reading them again: what was read or programmed since the
+    part was selected. Addresses are chip offsets; nothing is known at first."""
+
+    def __init__(self, size: int = 0) -> None:
+        self._data = bytearray(size)
+        self._known = bytearray(size)
+
+    def note(self, address: int, data: bytes) -> None:
+        """The chip holds ``data`` at ``address`` (read, or programmed and read back)."""
+        stop = min(address + len(data), len(self._data))
+        if address >= stop:
+            return
+        self._data[address:stop] = data[: stop - address]
+        self._known[address:stop] = b"\x01" * (stop - address)
+
+    def forget(self, rng: Range | None = None) -> None:
+        """Forget ``rng`` (everything when None)."""
+        if rng is None:
+            self._known = bytearray(len(self._known))
+            return
+        stop = min(rng.stop, len(self._known))
+        if rng.start < stop:
+            self._known[rng.start : stop] = bytes(stop - rng.start)
+
+    def get(self, rng: Range) -> bytes | None:
+        """The bytes of ``rng`` when every one of them is known, else None."""
+        if rng.stop > len(self._known) or self._known.count(0, rng.start, rng.stop):
+            return None
+        return bytes(self._data[rng.start : rng.stop])
+
+
 class BusProgrammer(Programmer):
     """A :class:`Programmer` running the host algorithms on ``driver``'s bus.
 
@@ -89,15 +129,18 @@ class BusProgrammer(Programmer):
         self.kind = driver.kind
         self.capabilities = capabilities
         self._open = False
+        self.known = KnownContents()
 
     # --- lifecycle -----------------------------------------------------------------------
 
     def open(self) -> None:
+        self.known.forget()
         self.driver.open()
         self._open = True
 
     def close(self) -> None:
         self._open = False
+        self.known.forget()
         self.driver.close()
 
     def info(self) -> ProgrammerInfo:
@@ -118,6 +161,7 @@ class BusProgrammer(Programmer):
     def select(self, chip: ChipSpec) -> None:
         self._check_part(chip, writing=False)
         super().select(chip)
+        self.known = KnownContents(chip.size)
 
     def _check_part(self, chip: ChipSpec, *, writing: bool) -> None:
         check: Any = getattr(self.driver, "check_part", None)
@@ -128,6 +172,8 @@ class BusProgrammer(Programmer):
 
     def identify(self) -> ChipId | None:
         chip = self._need_chip("identify")
+        # Another chip may be in the socket now (and a driver may move its window here).
+        self.known.forget()
         return dispatch.identify(self.driver.bus(), chip)
 
     def read(self, rng: Range, reporter: Reporter | None = None) -> bytes:
@@ -137,7 +183,9 @@ class BusProgrammer(Programmer):
         bus = self.driver.bus()
         out = bytearray()
         for piece in rng.chunks(READ_CHUNK):
-            out += read_range(bus, piece.start, len(piece))
+            data = read_range(bus, piece.start, len(piece))
+            self.known.note(piece.start, data)
+            out += data
             rep.progress(piece.stop - rng.start, len(rng))
         return bytes(out)
 
@@ -159,10 +207,17 @@ class BusProgrammer(Programmer):
             else SdpAction.LEAVE
         )
         step = max(COMMIT_CHUNK, chip.write_granularity, chip.page_size)
+        use_known = queues_writes(bus)
         retried = 0
         for piece in Range.sized(address, len(data)).chunks(step):
             part = data[piece.start - address : piece.stop - address]
-            result = dispatch.program(bus, chip, piece.start, part, sdp=sdp)
+            have = self.known.get(piece) if use_known else None
+            try:
+                result = dispatch.program(bus, chip, piece.start, part, sdp=sdp, have=have)
+            except BaseException:
+                self.known.forget(piece)
+                raise
+            self.known.note(piece.start, part)
             retried += result.retries
             done = piece.stop - address
             rep.progress(done, len(data))
@@ -180,6 +235,8 @@ class BusProgrammer(Programmer):
             )
         self._check_part(chip, writing=True)
         bus = self.driver.bus()
+        # Whatever the erase leaves is read again before it is relied on.
+        self.known.forget()
         if sector is None:
             dispatch.erase(bus, chip)
             return
