@@ -25,8 +25,8 @@ from romtool.programmers.serprog.simopen import SimSerprogProgrammer
 from romtool.programmers.sim.chips import model_for
 from romtool.programmers.sim.clock import VirtualClock
 from romtool.programmers.sim.link import Link, LinkModel
+from romtool.programmers.sim.port import StreamPort
 from romtool.programmers.sim.serprog.device import PARALLEL_COMMANDS, DeviceConfig, SerprogDevice
-from romtool.programmers.sim.serprog.port import StreamPort
 from romtool.ranges import Range
 
 SST = get_chip("SST39SF010A")

@@ -129,7 +129,7 @@ def test_no_sketch_on_the_port() -> None:
 
     from romtool.programmers.sim.clock import VirtualClock
     from romtool.programmers.sim.link import Link
-    from romtool.programmers.sim.serprog.port import StreamPort
+    from romtool.programmers.sim.port import StreamPort
     from romtool.programmers.tommyprom.driver import TommyPromProgrammer
 
     cable = Link(LinkModel(), VirtualClock())

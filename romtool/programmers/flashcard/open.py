@@ -105,9 +105,8 @@ def open_sim_flashcard(spec: ProgrammerSpec, context: OpenContext) -> FlashCardP
     Raises:
         UsageError: a bad option; WindowError: the driver's address breaks the rules.
     """
-    from romtool.programmers.sim.chips import model_for
     from romtool.programmers.sim.flashcard import sim_machine
-    from romtool.programmers.sim.simprog import chip_faults, load_state
+    from romtool.programmers.sim.inprocess import chip_faults, socket_chip, state_option
 
     check_options(spec, SIM_OPTIONS)
     opts = spec.options
@@ -120,9 +119,8 @@ def open_sim_flashcard(spec: ProgrammerSpec, context: OpenContext) -> FlashCardP
     size = _size(opts)
     card_base = parse_card_address(opts.get("card", "0xD0000"))
     bank = parse_size(opts["bank"], what="bank") if opts.get("bank") not in (None, "0") else 0
-    state = Path(os.path.expanduser(opts["state"])) if opts.get("state") else None
-    data = load_state(state, part) if state is not None else None
-    chip = model_for(part, data=data, **chip_faults(opts))
+    state = state_option(opts)
+    chip = socket_chip(part, state, faults=chip_faults(opts))
     try:
         machine = sim_machine(
             chip,

@@ -15,22 +15,28 @@ from typing import Any
 
 from romtool.chips.spec import ChipSpec
 from romtool.errors import UsageError
-from romtool.fileio import write_atomic
 from romtool.programmers.busadapter import BusProgrammer
 from romtool.programmers.registry import OpenContext, ProgrammerSpec
 from romtool.programmers.serprog.driver import SerprogDriver
-from romtool.programmers.sim.chips import ChipModel, model_for
-from romtool.programmers.sim.clock import VirtualClock
-from romtool.programmers.sim.link import Link, LinkModel, parse_link_options
+from romtool.programmers.sim.chips import ChipModel
+from romtool.programmers.sim.inprocess import (
+    SimulatedSocket,
+    chip_faults,
+    link_option,
+    state_option,
+)
+from romtool.programmers.sim.link import LinkModel
+from romtool.programmers.sim.port import StreamPort
 from romtool.programmers.sim.serprog.device import DeviceConfig, SerprogDevice
-from romtool.programmers.sim.serprog.port import StreamPort
-from romtool.programmers.sim.simprog import chip_faults, load_state
 from romtool.programmers.transports.serial import ByteLink
 from romtool.settings import Settings
 from romtool.units import parse_int
 
+LINK_OPTIONS = frozenset({"baud", "latency", "disconnect"})
+"""Cable options of ``serprog:sim`` (the other link faults are ``sim:`` only)."""
 
-class SimSerprogProgrammer(BusProgrammer):
+
+class SimSerprogProgrammer(SimulatedSocket, BusProgrammer):
     """A :class:`BusProgrammer` whose serprog board and chip are simulated.
 
     Args:
@@ -55,32 +61,14 @@ class SimSerprogProgrammer(BusProgrammer):
         settings: Settings | None = None,
         trace: Any = None,
     ) -> None:
-        self.part = part
-        self.state = state
-        self.link_model = link or LinkModel()
-        if chip is None:
-            initial = load_state(state, part) if state is not None else None
-            chip = model_for(part, clock=VirtualClock(), data=initial, **(faults or {}))
-        self.chip_model = chip
-        self.device = SerprogDevice(chip, config or DeviceConfig())
-        self.sim_link: Link | None = None
+        self._init_socket(part, state=state, link=link, faults=faults, chip=chip)
+        self.device = SerprogDevice(self.chip_model, config or DeviceConfig())
         driver = SerprogDriver(self._connect, settings=settings, trace=trace, label="serprog:sim")
         super().__init__(driver)
 
     def _connect(self) -> ByteLink:
-        self.sim_link = Link(self.link_model, VirtualClock())
-        return StreamPort(self.sim_link, self.device)
-
-    def modeled_seconds(self) -> float:
-        """Host time on the virtual clock since open (the modeled duration)."""
-        return self.sim_link.clock.now_s() if self.sim_link is not None else 0.0
-
-    def close(self) -> None:
-        try:
-            super().close()
-        finally:
-            if self.state is not None:
-                write_atomic(self.state, self.chip_model.snapshot(), force=True)
+        # The host clock starts at 0 at each open: the modeled time is that of this run.
+        return StreamPort(self._new_link(), self.device)
 
 
 def open_sim_serprog(spec: ProgrammerSpec, context: OpenContext) -> SimSerprogProgrammer:
@@ -93,9 +81,7 @@ def open_sim_serprog(spec: ProgrammerSpec, context: OpenContext) -> SimSerprogPr
     if part is None:
         raise UsageError("serprog:sim needs the part in its socket", hint="give it with -c PART")
     opts = spec.options
-    link = parse_link_options(
-        {k: v for k, v in opts.items() if k in ("baud", "latency", "disconnect")}
-    )
+    link = link_option(opts, LINK_OPTIONS)
     changes: dict[str, Any] = {}
     for key, field_name in (("lines", "address_lines"), ("serbuf", "serbuf"), ("opbuf", "opbuf")):
         if key in opts:
@@ -104,10 +90,9 @@ def open_sim_serprog(spec: ProgrammerSpec, context: OpenContext) -> SimSerprogPr
         config = replace(DeviceConfig(), **changes)
     except ValueError as exc:
         raise UsageError(f"bad serprog:sim option: {exc}") from None
-    state = Path(opts["state"]).expanduser() if opts.get("state") else None
     return SimSerprogProgrammer(
         part,
-        state=state,
+        state=state_option(opts),
         link=link,
         config=config,
         faults=chip_faults(opts),

@@ -38,6 +38,7 @@ from pathlib import Path
 
 from romtool.errors import DeviceError
 from romtool.programmers.sim.chips.base import ChipModel, PinError
+from romtool.programmers.sim.serving import write_all
 
 NS_PER_US = 1000.0
 START_TIMEOUT_S = 10.0
@@ -272,6 +273,16 @@ def _start(
     return proc, line[4:]
 
 
+def _end(proc: subprocess.Popen[bytes]) -> None:
+    """Terminate the host build, killing it if it does not end in time."""
+    proc.terminate()
+    try:
+        proc.wait(STOP_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
 class FirmwareProcess:
     """The host build running in real time; the driver talks to :attr:`port` (a pty).
 
@@ -308,12 +319,7 @@ class FirmwareProcess:
 
     def stop(self) -> None:
         """End the firmware process and the serving thread."""
-        self.proc.terminate()
-        try:
-            self.proc.wait(STOP_TIMEOUT_S)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+        _end(self.proc)
         self._sock.close()
         self._thread.join(STOP_TIMEOUT_S)
         if self.proc.stdout is not None:
@@ -376,10 +382,7 @@ class LockstepDevice:
         if not data or not self._alive:
             return
         self._arrivals.extend(t0_us + i * dt_us for i in range(len(data)))
-        view = memoryview(data)
-        while view:
-            n = os.write(self._tty, view)
-            view = view[n:]
+        write_all(self._tty, data)
         self._sock.sendall(struct.pack("<I", len(data)))
         self._alive = self.server.serve(until_idle=True)
 
@@ -402,12 +405,7 @@ class LockstepDevice:
 
     def stop(self) -> None:
         """End the firmware process."""
-        self.proc.terminate()
-        try:
-            self.proc.wait(STOP_TIMEOUT_S)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+        _end(self.proc)
         os.close(self._tty)
         self._sock.close()
         if self.proc.stdout is not None:

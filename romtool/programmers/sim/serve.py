@@ -20,103 +20,54 @@ and after each TCP connection.
 from __future__ import annotations
 
 import argparse
-import os
-import select
-import signal
-import socket
 import sys
-import time
-import tty
 from collections.abc import Callable
 from pathlib import Path
 
 from romtool.chips import get_chip
 from romtool.errors import RomtoolError
-from romtool.fileio import write_atomic
-from romtool.programmers.sim.chips import ChipModel, model_for
-from romtool.programmers.sim.clock import VirtualClock
+from romtool.programmers.sim.chips import ChipModel
+from romtool.programmers.sim.inprocess import socket_chip
 from romtool.programmers.sim.romprog.device import RomprogDevice
-from romtool.programmers.sim.simprog import load_state
-
-POLL_S = 0.2
-"""How often the serving loop checks for a stop request while idle."""
-READ_CHUNK = 65536
+from romtool.programmers.sim.serving import DeviceServer, serve_until_signalled
 
 
-class Server:
-    """A board plus its chip, fed from a file descriptor or socket."""
+class Server(DeviceServer):
+    """A board plus its chip, behind a pty or a loopback TCP port.
 
-    def __init__(self, chip: ChipModel, state: Path | None) -> None:
-        self.chip = chip
-        self.state = state
+    Each TCP connection meets a freshly reset board (as when a USB-serial bridge's DTR resets
+    the board on open); the pty keeps one board for the server's life.
+
+    Args:
+        chip: the chip model in the board's socket.
+        state: file the chip contents are saved to after each connection and at stop.
+        once: TCP only: stop after the first connection.
+    """
+
+    thread_name = "romprog-sim"
+
+    def __init__(self, chip: ChipModel, state: Path | None, *, once: bool = False) -> None:
+        super().__init__(chip, state)
         self.device = RomprogDevice(chip)
-        self.t0 = time.monotonic()
-        self.stop = False
+        self.once = once
 
-    def now_us(self) -> float:
-        # The board's clock never runs behind real time (it may run ahead: modeled busy time).
-        return max(self.chip.clock.now_us(), (time.monotonic() - self.t0) * 1e6)
+    @property
+    def spec(self) -> str:
+        """The romtool programmer spec that reaches this server."""
+        if self.address is not None:
+            return f"romprog:socket://{self.address[0]}:{self.address[1]}"
+        return f"romprog:{self.pty_name}"
 
-    def feed(self, data: bytes, send: Callable[[bytes], None]) -> None:
-        self.device.output = lambda out, _t: send(out)
-        self.device.receive(data, self.now_us())
+    def _attach(self, output: Callable[[bytes, float], None]) -> None:
+        self.device.output = output
 
-    def save(self) -> None:
-        if self.state is not None:
-            write_atomic(self.state, self.chip.snapshot(), force=True)
+    def _on_connection(self) -> None:
+        self.device = RomprogDevice(self.chip)
 
-    def serve_pty(self) -> None:
-        master, slave = os.openpty()
-        tty.setraw(master)
-        print(f"romprog:{os.ttyname(slave)}", flush=True)
-
-        def send(out: bytes) -> None:
-            view = memoryview(out)
-            while view:
-                n = os.write(master, view)
-                view = view[n:]
-
-        try:
-            while not self.stop:
-                ready, _, _ = select.select([master], [], [], POLL_S)
-                if not ready:
-                    continue
-                try:
-                    data = os.read(master, READ_CHUNK)
-                except OSError:
-                    continue  # no client has the slave open right now
-                if data:
-                    self.feed(data, send)
-        finally:
-            os.close(master)
-            os.close(slave)
-
-    def serve_tcp(self, port: int, *, once: bool) -> None:
-        with socket.create_server(("127.0.0.1", port)) as server:
-            server.settimeout(POLL_S)
-            print(f"romprog:socket://127.0.0.1:{server.getsockname()[1]}", flush=True)
-            while not self.stop:
-                try:
-                    conn, _ = server.accept()
-                except TimeoutError:
-                    continue
-                with conn:
-                    conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-                    conn.settimeout(POLL_S)
-                    self.device = RomprogDevice(self.chip)
-                    while not self.stop:
-                        try:
-                            data = conn.recv(READ_CHUNK)
-                        except TimeoutError:
-                            continue
-                        except OSError:
-                            break
-                        if not data:
-                            break
-                        self.feed(data, conn.sendall)
-                self.save()
-                if once:
-                    return
+    def _deliver(self, data: bytes) -> None:
+        # The board's clock never runs behind real time (it may run ahead: modeled busy time);
+        # its host-silence watchdog therefore sees real gaps.
+        self.device.receive(data, max(self.chip.clock.now_us(), self.real_now_us()))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -132,25 +83,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--once", action="store_true", help="TCP: stop after one connection")
     args = parser.parse_args(argv)
     try:
-        spec = get_chip(args.part)
-        initial = load_state(args.state, spec) if args.state else None
+        chip = socket_chip(get_chip(args.part), args.state)
     except RomtoolError as exc:
         print(f"romtool: error: {exc}", file=sys.stderr)
         return exc.exit_status
-    server = Server(model_for(spec, clock=VirtualClock(), data=initial), args.state)
-
-    def stop(_signum: int, _frame: object) -> None:
-        server.stop = True
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
-    try:
-        if args.pty:
-            server.serve_pty()
-        else:
-            server.serve_tcp(args.tcp, once=args.once)
-    finally:
-        server.save()
+    server = Server(chip, args.state, once=args.once)
+    if args.pty:
+        server.open_pty()
+    else:
+        server.listen_tcp("127.0.0.1", args.tcp)
+    serve_until_signalled(server, lambda: print(server.spec, flush=True))
     return 0
 
 

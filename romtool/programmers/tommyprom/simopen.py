@@ -12,23 +12,28 @@ from typing import Any
 
 from romtool.chips.spec import ChipSpec
 from romtool.errors import UsageError
-from romtool.fileio import write_atomic
 from romtool.programmers.registry import OpenContext, ProgrammerSpec
-from romtool.programmers.sim.chips import ChipModel, model_for
-from romtool.programmers.sim.clock import VirtualClock
-from romtool.programmers.sim.link import Link, LinkModel, parse_link_options
-from romtool.programmers.sim.serprog.port import StreamPort
-from romtool.programmers.sim.simprog import chip_faults, load_state
+from romtool.programmers.sim.chips import ChipModel
+from romtool.programmers.sim.inprocess import (
+    SimulatedSocket,
+    chip_faults,
+    link_option,
+    state_option,
+)
+from romtool.programmers.sim.link import LinkModel
+from romtool.programmers.sim.port import StreamPort
 from romtool.programmers.sim.tommyprom.prom import Family
 from romtool.programmers.sim.tommyprom.sketch import SketchConfig, TommyPromSketch
 from romtool.programmers.tommyprom.driver import TommyPromProgrammer
 from romtool.programmers.transports.serial import ByteLink
 from romtool.settings import Settings
 
+LINK_OPTIONS = frozenset({"baud", "latency", "disconnect"})
+"""Cable options of ``tommyprom:sim``."""
 FAMILIES = {"28c": Family.EEPROM_28C, "sst39sf": Family.SST39SF, "27": Family.READ_ONLY}
 
 
-class SimTommyPromProgrammer(TommyPromProgrammer):
+class SimTommyPromProgrammer(SimulatedSocket, TommyPromProgrammer):
     """A :class:`TommyPromProgrammer` whose Arduino and chip are simulated.
 
     Args:
@@ -59,32 +64,12 @@ class SimTommyPromProgrammer(TommyPromProgrammer):
         super().__init__(
             self._connect, settings=settings, trace=trace, label="tommyprom:sim", lock=lock
         )
-        self.part = part
-        self.state = state
-        self.link_model = link or LinkModel()
-        if chip is None:
-            initial = load_state(state, part) if state is not None else None
-            chip = model_for(
-                part, clock=VirtualClock(), data=initial, locked=locked, **(faults or {})
-            )
-        self.chip_model = chip
-        self.sketch = TommyPromSketch(chip, config or SketchConfig())
-        self.sim_link: Link | None = None
+        self._init_socket(part, state=state, link=link, faults=faults, locked=locked, chip=chip)
+        self.sketch = TommyPromSketch(self.chip_model, config or SketchConfig())
 
     def _connect(self) -> ByteLink:
-        self.sim_link = Link(self.link_model, VirtualClock())
-        return StreamPort(self.sim_link, self.sketch)
-
-    def modeled_seconds(self) -> float:
-        """Host time on the virtual clock since open (the modeled duration)."""
-        return self.sim_link.clock.now_s() if self.sim_link is not None else 0.0
-
-    def close(self) -> None:
-        try:
-            super().close()
-        finally:
-            if self.state is not None:
-                write_atomic(self.state, self.chip_model.snapshot(), force=True)
+        # The host clock starts at 0 at each open: the modeled time is that of this run.
+        return StreamPort(self._new_link(), self.sketch)
 
 
 def open_sim_tommyprom(
@@ -105,13 +90,10 @@ def open_sim_tommyprom(
         if family is None:
             raise UsageError(f"bad family={opts['family']!r}", hint="one of " + ", ".join(FAMILIES))
     crc = opts.get("crc", "no").lower() in ("1", "yes", "true", "on")
-    link = parse_link_options(
-        {k: v for k, v in opts.items() if k in ("baud", "latency", "disconnect")}
-    )
-    state = Path(opts["state"]).expanduser() if opts.get("state") else None
+    link = link_option(opts, LINK_OPTIONS)
     return SimTommyPromProgrammer(
         part,
-        state=state,
+        state=state_option(opts),
         link=link,
         config=SketchConfig(family=family, crc=crc),
         faults=chip_faults(opts),

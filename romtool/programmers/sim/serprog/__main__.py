@@ -7,19 +7,15 @@ serves until interrupted (SIGINT/SIGTERM), saving the chip to ``--state``.
 from __future__ import annotations
 
 import argparse
-import signal
 import sys
-import threading
 from pathlib import Path
-from types import FrameType
 
 from romtool.chips import get_chip
 from romtool.errors import RomtoolError
-from romtool.programmers.sim.chips import model_for
-from romtool.programmers.sim.clock import VirtualClock
+from romtool.programmers.sim.inprocess import socket_chip
 from romtool.programmers.sim.serprog.device import SerprogDevice
 from romtool.programmers.sim.serprog.serve import SerprogServer, default_config
-from romtool.programmers.sim.simprog import load_state
+from romtool.programmers.sim.serving import serve_until_signalled
 
 
 def _parse_tcp(text: str) -> tuple[str, int]:
@@ -43,13 +39,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--name", help="Q_PGMNAME (at most 16 bytes)")
     args = parser.parse_args(argv)
     try:
-        part = get_chip(args.part)
-        data = load_state(args.state, part) if args.state is not None else None
+        chip = socket_chip(get_chip(args.part), args.state)
         config = default_config(args.address_lines, args.name)
     except (RomtoolError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    chip = model_for(part, clock=VirtualClock(), data=data)
     server = SerprogServer(SerprogDevice(chip, config), args.state)
     try:
         if args.tcp is not None:
@@ -59,19 +53,12 @@ def main(argv: list[str] | None = None) -> int:
     except (RomtoolError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    done = threading.Event()
 
-    def stop(signum: int, frame: FrameType | None) -> None:
-        done.set()
+    def announce() -> None:
+        print(server.spec, flush=True)
+        print(f"flashrom -p {server.flashrom_spec}", flush=True)
 
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
-    # Handlers first: a caller may stop the server as soon as it has read the spec.
-    print(server.spec, flush=True)
-    print(f"flashrom -p {server.flashrom_spec}", flush=True)
-    server.start()
-    done.wait()
-    server.stop()
+    serve_until_signalled(server, announce)
     return 0
 
 

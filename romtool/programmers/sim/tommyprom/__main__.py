@@ -8,17 +8,13 @@ time until interrupted (SIGINT/SIGTERM), saving the chip to ``--state``. A termi
 from __future__ import annotations
 
 import argparse
-import signal
 import sys
-import threading
 from pathlib import Path
-from types import FrameType
 
 from romtool.chips import get_chip
 from romtool.errors import RomtoolError
-from romtool.programmers.sim.chips import model_for
-from romtool.programmers.sim.clock import VirtualClock
-from romtool.programmers.sim.simprog import load_state
+from romtool.programmers.sim.inprocess import socket_chip
+from romtool.programmers.sim.serving import serve_until_signalled
 from romtool.programmers.sim.tommyprom.serve import SketchServer
 from romtool.programmers.sim.tommyprom.sketch import SketchConfig, TommyPromSketch
 
@@ -34,26 +30,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--crc", action="store_true", help="XMODEM-CRC instead of checksums")
     args = parser.parse_args(argv)
     try:
-        part = get_chip(args.part)
-        data = load_state(args.state, part) if args.state is not None else None
+        chip = socket_chip(get_chip(args.part), args.state)
     except RomtoolError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    chip = model_for(part, clock=VirtualClock(), data=data)
     server = SketchServer(TommyPromSketch(chip, SketchConfig(crc=args.crc)), args.state)
-    name = server.open_pty()
-    done = threading.Event()
-
-    def stop(signum: int, frame: FrameType | None) -> None:
-        done.set()
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
-    # Handlers first: a caller may stop the server as soon as it has read the spec.
-    print(f"tommyprom:{name}", flush=True)
-    server.start()
-    done.wait()
-    server.stop()
+    server.open_pty()
+    serve_until_signalled(server, lambda: print(server.spec, flush=True))
     return 0
 
 
