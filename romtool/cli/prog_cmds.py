@@ -307,6 +307,20 @@ def _chip_range(session: Any, start: str, length: str | None) -> Range:
 FORMAT_CHOICE = click.Choice(["raw", "ihex", "srec"])
 
 
+def _image_options(f: Callable[..., Any]) -> Callable[..., Any]:
+    """FILE, ``--offset`` and ``--format``: an image to put into (or compare with) the chip."""
+    fmt_help = "Input format (default: detect)."
+    f = click.option("--format", "fmt", type=FORMAT_CHOICE, help=fmt_help)(f)
+    f = click.option(
+        "--offset",
+        "-o",
+        default="0",
+        metavar="ADDR",
+        help="Chip address of the image's address 0 (default 0).",
+    )(f)
+    return click.argument("image_file", metavar="FILE", type=click.Path(dir_okay=False))(f)
+
+
 # --- commands --------------------------------------------------------------------------------
 
 
@@ -371,15 +385,7 @@ def read(output: str, start: str, length: str | None, fmt: str | None, **kw: Any
 
 
 @click.command("write")
-@click.argument("image_file", metavar="FILE", type=click.Path(dir_okay=False))
-@click.option(
-    "--offset",
-    "-o",
-    default="0",
-    metavar="ADDR",
-    help="Chip address of the image's address 0 (default 0).",
-)
-@click.option("--format", "fmt", type=FORMAT_CHOICE, help="Input format (default: detect).")
+@_image_options
 @click.option("--verify/--no-verify", default=None, help="Verify after writing (default on).")
 @click.option("--dry-run", "-n", is_flag=True, help="Show the plan; do not touch the chip.")
 @click.option("--resume", is_flag=True, help="Continue a write that lost its link.")
@@ -456,15 +462,7 @@ def write(
 
 
 @click.command("verify")
-@click.argument("image_file", metavar="FILE", type=click.Path(dir_okay=False))
-@click.option(
-    "--offset",
-    "-o",
-    default="0",
-    metavar="ADDR",
-    help="Chip address of the image's address 0 (default 0).",
-)
-@click.option("--format", "fmt", type=FORMAT_CHOICE, help="Input format (default: detect).")
+@_image_options
 @prog_options
 def verify(image_file: str, offset: str, fmt: str | None, **kw: Any) -> int:
     """Compare the chip with FILE (digest first, bytes only where it differs)."""

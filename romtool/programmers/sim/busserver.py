@@ -249,7 +249,21 @@ class BusServer:
                 return True
 
 
-def _start(
+def _start(binary: Path, extra: list[str]) -> tuple[subprocess.Popen[bytes], str, socket.socket]:
+    """Start the firmware with its bus on a new socket pair; return the process, its pty
+    slave and our end of the bus."""
+    ours, theirs = socket.socketpair()
+    try:
+        proc, port = _launch(binary, theirs, extra)
+    except BaseException:
+        ours.close()
+        raise
+    finally:
+        theirs.close()
+    return proc, port, ours
+
+
+def _launch(
     binary: Path, sock: socket.socket, extra: list[str]
 ) -> tuple[subprocess.Popen[bytes], str]:
     """Start the firmware with its bus on ``sock``; return the process and the pty slave."""
@@ -301,12 +315,8 @@ class FirmwareProcess:
         watchdog_ms: int | None = None,
         faults: BoardFaults | None = None,
     ) -> None:
-        ours, theirs = socket.socketpair()
         extra = ["--watchdog-ms", str(watchdog_ms)] if watchdog_ms else []
-        try:
-            self.proc, self.port = _start(binary, theirs, extra)
-        finally:
-            theirs.close()
+        self.proc, self.port, ours = _start(binary, extra)
         self.server = BusServer(ours, chip, faults)
         self._sock = ours
         self._thread = threading.Thread(target=self._serve, daemon=True)
@@ -358,12 +368,8 @@ class LockstepDevice:
         self.clock = chip.clock
         self.output: Callable[[bytes, float], None] = lambda data, t: None
         self.on_baud: Callable[[int], None] | None = None
-        ours, theirs = socket.socketpair()
         extra = ["--lockstep"] + (["--watchdog-ms", str(watchdog_ms)] if watchdog_ms else [])
-        try:
-            self.proc, self.port = _start(binary, theirs, extra)
-        finally:
-            theirs.close()
+        self.proc, self.port, ours = _start(binary, extra)
         self._sock = ours
         self.server = BusServer(ours, chip, faults)
         self.server.on_tx = self._tx
