@@ -108,12 +108,9 @@ def _db(extra: str):  # type: ignore[no-untyped-def]
     return load_database({"test.toml": HEADER + GOOD + extra})
 
 
-def test_selfcheck_clean_minimal() -> None:
-    assert _db("").check() == []
-
-
-def test_selfcheck_duplicate_id_within_vendor() -> None:
-    extra = """
+def _flash_f1(sectors: int) -> str:
+    """A 64 KiB JEDEC flash entry "F1" (id AA:01) with ``sectors`` 4 KiB sectors."""
+    return f"""
 [[chip]]
 name = "F1"
 vendor = "V"
@@ -125,9 +122,19 @@ algorithm = "jedec-byte"
 sdp = "always"
 ids = ["AA:01"]
 id_method = "jedec"
-sectors = [[16, "4K"]]
-timing = { byte_program_typ_us = 14, sector_erase_typ_us = 1, chip_erase_typ_us = 1 }
+sectors = [[{sectors}, "4K"]]
+timing = {{ byte_program_typ_us = 14, sector_erase_typ_us = 1, chip_erase_typ_us = 1 }}
+"""
 
+
+def test_selfcheck_clean_minimal() -> None:
+    assert _db("").check() == []
+
+
+def test_selfcheck_duplicate_id_within_vendor() -> None:
+    extra = (
+        _flash_f1(sectors=16)
+        + """
 [[chip]]
 like = "F1"
 name = "F2"
@@ -137,27 +144,14 @@ like = "F1"
 name = "F3"
 vendor = "Other"
 """
+    )
     problems = _db(extra).check()
     assert any("F2" in p and "id AA:01 is also used by F1" in p for p in problems)
     assert not any(p.startswith("F3") for p in problems)  # other vendor: fine
 
 
 def test_selfcheck_sector_layout_disagrees() -> None:
-    extra = """
-[[chip]]
-name = "F1"
-vendor = "V"
-size = "64K"
-package = "DIP32"
-pins = 32
-technology = "jedec-flash"
-algorithm = "jedec-byte"
-sdp = "always"
-ids = ["AA:01"]
-id_method = "jedec"
-sectors = [[8, "4K"]]
-timing = { byte_program_typ_us = 14, sector_erase_typ_us = 1, chip_erase_typ_us = 1 }
-"""
+    extra = _flash_f1(sectors=8)
     assert any("sectors add up to 32768 bytes, but size is 65536" in p for p in _db(extra).check())
 
 

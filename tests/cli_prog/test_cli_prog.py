@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import json
 import random
-import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -236,37 +234,27 @@ def test_settings_file_gives_defaults(
     assert res.status == 2 and "cannot read settings" in res.err
 
 
-def serve(args: list[str]) -> tuple[subprocess.Popen[str], str]:
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "romtool.programmers.sim.serve", *args],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert proc.stdout is not None
-    return proc, proc.stdout.readline().strip()
+SERVE = "romtool.programmers.sim.serve"
 
 
-def test_romprog_driver_over_a_pty(cli: Cli, tmp_path: Path, rom: Path) -> None:
+def test_romprog_driver_over_a_pty(cli: Cli, tmp_path: Path, rom: Path, sim_process: Any) -> None:
     chip = tmp_path / "pty.bin"
-    proc, spec = serve(["27C256", "--state", str(chip), "--pty"])
+    served = sim_process(SERVE, "27C256", "--state", chip, "--pty")
     try:
-        assert spec.startswith("romprog:/dev/")
-        res = cli("write", "-p", spec + ",baud=1000000", "-c", "27C256", rom)
+        assert served.spec.startswith("romprog:/dev/")
+        res = cli("write", "-p", served.spec + ",baud=1000000", "-c", "27C256", rom)
         assert res.status == 0, res.err
     finally:
-        proc.terminate()
-        proc.wait(10)
+        served.stop()
     assert chip.read_bytes()[:4096] == rom.read_bytes()
 
 
-def test_romprog_driver_over_tcp(cli: Cli, tmp_path: Path) -> None:
-    proc, spec = serve(["SST39SF010A", "--tcp", "0", "--once"])
-    try:
-        assert spec.startswith("romprog:socket://127.0.0.1:")
-        res = cli("id", "-p", spec, "-c", "SST39SF010A")
-        assert res.status == 0 and "BF:B5" in res.out
-    finally:
-        proc.wait(10)
+def test_romprog_driver_over_tcp(cli: Cli, sim_process: Any) -> None:
+    served = sim_process(SERVE, "SST39SF010A", "--tcp", "0", "--once")
+    assert served.spec.startswith("romprog:socket://127.0.0.1:")
+    res = cli("id", "-p", served.spec, "-c", "SST39SF010A")
+    assert res.status == 0 and "BF:B5" in res.out
+    assert served.proc.wait(10) == 0  # --once: the server ends after the connection
 
 
 def test_rich_reporter_runs_on_the_programmer_clock(capsys: pytest.CaptureFixture[str]) -> None:

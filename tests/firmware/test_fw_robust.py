@@ -63,6 +63,17 @@ class Raw:
             prof = p.Profile(**{**prof.__dict__, **changes})
         return self.ask(Cmd.SET_PROFILE, prof.pack())
 
+    def half_write(self) -> tuple[Frame, bytes]:
+        """Begin a 128-byte write at 0 and send its first 64 bytes (acknowledged): a stream
+        left open with VPP on. Returns the WRITE_BEGIN answer and the bytes sent."""
+        data = bytes(range(64))
+        begin = self.ask(Cmd.WRITE_BEGIN, p.WRITE_BEGIN_REQ.pack(0, 128, zlib.crc32(data * 2)))
+        first = p.DATA_HEADER.pack(0) + data
+        self.send(Frame(FrameType.DATA, begin.seq, Cmd.WRITE_BEGIN, 0, first))
+        ack = self.ch.recv(ANSWER_S)
+        assert ack is not None and ack.type is FrameType.ACK
+        return begin, data
+
 
 def _raw(board: Board) -> Raw:
     raw = Raw(board.connect())
@@ -163,11 +174,7 @@ def test_watchdog_cuts_the_write_and_removes_vpp(make_board: BoardFactory) -> No
     board = make_board("27C256")
     raw = _raw(board)
     raw.profile("27C256")
-    data = bytes(range(64))
-    begin = raw.ask(Cmd.WRITE_BEGIN, p.WRITE_BEGIN_REQ.pack(0, 128, zlib.crc32(data * 2)))
-    raw.send(Frame(FrameType.DATA, begin.seq, Cmd.WRITE_BEGIN, 0, p.DATA_HEADER.pack(0) + data))
-    ack = raw.ch.recv(ANSWER_S)
-    assert ack is not None and ack.type is FrameType.ACK
+    begin, data = raw.half_write()
     assert board.chip.vpp_mv is not None, "VPP should be on during the write"
     raw.port.sleep(3.0)  # the host goes silent past the 2 s watchdog
     ping = raw.ask(Cmd.PING)
@@ -253,11 +260,7 @@ def test_abort_ends_the_write_and_removes_vpp(make_board: BoardFactory) -> None:
     board = make_board("27C256")
     raw = _raw(board)
     raw.profile("27C256")
-    data = bytes(range(64))
-    begin = raw.ask(Cmd.WRITE_BEGIN, p.WRITE_BEGIN_REQ.pack(0, 128, zlib.crc32(data * 2)))
-    raw.send(Frame(FrameType.DATA, begin.seq, Cmd.WRITE_BEGIN, 0, p.DATA_HEADER.pack(0) + data))
-    ack = raw.ch.recv(ANSWER_S)
-    assert ack is not None and ack.type is FrameType.ACK
+    _, data = raw.half_write()
     assert board.chip.vpp_mv is not None
     rsp = raw.ask(Cmd.ABORT)
     assert rsp.status == Status.OK

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import replace
+from typing import Any
 
 import pytest
 
@@ -164,15 +165,8 @@ def test_device_missing_required_commands_is_refused() -> None:
         drv.open()
 
 
-def test_silent_port_fails_sync_with_a_hint() -> None:
-    class Silent:
-        output = None
-
-        def receive(self, data: bytes, t0_us: float | None = None, dt_us: float = 0.0) -> None:
-            pass
-
-    cable = Link(LinkModel(), VirtualClock())
-    drv = SerprogDriver(lambda: StreamPort(cable, Silent()))  # type: ignore[arg-type]
+def test_silent_port_fails_sync_with_a_hint(silent_port: Any) -> None:
+    drv = SerprogDriver(silent_port)
     with pytest.raises(ProtocolError, match="no serprog device answers"):
         drv.open()
 

@@ -7,11 +7,11 @@ masking) the way real firmware does, independently of romtool's own driver.
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -149,29 +149,21 @@ def test_romtool_and_flashrom_share_one_simulated_chip(cli, sst: SerprogServer, 
     assert back.read_bytes()[2048:] == b"\xff" * (128 * 1024 - 2048)
 
 
-def test_served_by_module_entry_point(tmp_path: Path) -> None:
+def test_served_by_module_entry_point(tmp_path: Path, sim_process: Any) -> None:
     """``python -m romtool.programmers.sim.serprog`` prints both specs and saves the state."""
     state = tmp_path / "chip.bin"
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "romtool.programmers.sim.serprog",
-            "--tcp",
-            "127.0.0.1:0",
-            "--part",
-            "SST39SF010A",
-            "--state",
-            str(state),
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    served = sim_process(
+        "romtool.programmers.sim.serprog",
+        "--tcp",
+        "127.0.0.1:0",
+        "--part",
+        "SST39SF010A",
+        "--state",
+        state,
+        lines=2,
     )
     try:
-        assert proc.stdout is not None
-        spec = proc.stdout.readline().strip()
-        fr_line = proc.stdout.readline().strip()
+        spec, fr_line = served.lines
         assert spec.startswith("serprog:tcp:127.0.0.1:")
         port = spec.rsplit(":", 1)[1]
         assert fr_line == f"flashrom -p serprog:ip=127.0.0.1:{port}"
@@ -185,9 +177,8 @@ def test_served_by_module_entry_point(tmp_path: Path) -> None:
         )
         assert res.returncode == 0, res.stdout + res.stderr
     finally:
-        proc.terminate()
-        proc.wait(timeout=10)
-    assert proc.returncode == 0
+        status = served.stop()
+    assert status == 0
     assert state.read_bytes() == b"\xff" * (128 * 1024)
 
 

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -114,31 +112,16 @@ def test_over_a_pty_in_real_time(cli, tmp_path: Path) -> None:
         server.stop()
 
 
-def test_module_entry_point_prints_the_spec(tmp_path: Path) -> None:
+def test_module_entry_point_prints_the_spec(tmp_path: Path, sim_process: Any) -> None:
     state = tmp_path / "chip.bin"
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "romtool.programmers.sim.tommyprom",
-            "--pty",
-            "--part",
-            "AT28C256",
-            "--state",
-            str(state),
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    served = sim_process(
+        "romtool.programmers.sim.tommyprom", "--pty", "--part", "AT28C256", "--state", state
     )
     try:
-        assert proc.stdout is not None
-        spec = proc.stdout.readline().strip()
-        assert spec.startswith("tommyprom:/dev/pts/")
+        assert served.spec.startswith("tommyprom:/dev/pts/")
     finally:
-        proc.terminate()
-        proc.wait(timeout=10)
-    assert proc.returncode == 0
+        status = served.stop()
+    assert status == 0
     assert state.read_bytes() == b"\xff" * SIZE_28
 
 

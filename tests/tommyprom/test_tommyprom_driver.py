@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from romtool.chips import get_chip
 from romtool.errors import DeviceError, ProgrammerError, ProtocolError, UsageError
 from romtool.programmers.base import Capability
-from romtool.programmers.sim.link import LinkModel
 from romtool.programmers.sim.tommyprom.prom import Family
 from romtool.programmers.sim.tommyprom.sketch import SketchConfig
 from romtool.programmers.tommyprom.driver import FamilyMismatch
@@ -120,20 +121,10 @@ def test_eeprom_needs_no_erase() -> None:
             prog.erase()
 
 
-def test_no_sketch_on_the_port() -> None:
-    class Mute:
-        output = None
-
-        def receive(self, data: bytes, t0_us: float | None = None, dt_us: float = 0.0) -> None:
-            pass
-
-    from romtool.programmers.sim.clock import VirtualClock
-    from romtool.programmers.sim.link import Link
-    from romtool.programmers.sim.port import StreamPort
+def test_no_sketch_on_the_port(silent_port: Any) -> None:
     from romtool.programmers.tommyprom.driver import TommyPromProgrammer
 
-    cable = Link(LinkModel(), VirtualClock())
-    prog = TommyPromProgrammer(lambda: StreamPort(cable, Mute()))  # type: ignore[arg-type]
+    prog = TommyPromProgrammer(silent_port)
     with pytest.raises((ProtocolError, DeviceError), match="TommyPROM"):
         prog.open()
 
