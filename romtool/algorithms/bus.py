@@ -134,8 +134,13 @@ def write_range(bus: ParallelBus, address: int, data: bytes) -> None:
 
 
 def queues_writes(bus: ParallelBus) -> bool:
-    """Whether ``bus`` queues writes and delays (see :class:`QueuedBus`)."""
-    return isinstance(bus, QueuedBus) and bus.queues_writes()
+    """Whether ``bus`` queues writes and delays (see :class:`QueuedBus`).
+
+    Asked once per byte programmed, so it looks the method up directly: an ``isinstance``
+    check against a runtime protocol costs more than the memory-window byte program itself.
+    """
+    method = getattr(bus, "queues_writes", None)
+    return callable(method) and bool(method())
 
 
 def seconds_clock(bus: ParallelBus) -> Callable[[], float]:

@@ -119,8 +119,9 @@ def _reset(bus: ParallelBus) -> None:
 def program_byte(bus: ParallelBus, spec: ChipSpec, address: int, value: int) -> int:
     """Program one byte and wait for it; returns the value read back.
 
-    The first status read comes after the typical program time; Data# polling then ends with
-    the next read in the usual case (two reads per byte).
+    The first status read comes after the part's typical program time; Data# polling then
+    usually ends with the next read (two reads per byte, where polling from the start took
+    about a dozen on a memory window and one round trip each on a serial bus).
 
     Raises:
         ProgramFailure: DQ5 reported a time-limit failure (the part was reset).
