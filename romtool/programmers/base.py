@@ -314,6 +314,22 @@ def conflicts(address: int, have: bytes, want: bytes) -> ProgramConflict:
     return ProgramConflict(count, first)
 
 
+def refuse_eprom_erase(chip: ChipSpec) -> None:
+    """Refuse an electrical erase of a UV EPROM (or OTP part): only UV light erases it.
+
+    For drivers whose :meth:`Programmer.erase` runs the part's erase on the device or the bus.
+
+    Raises:
+        UsageError: ``chip`` is an EPROM.
+    """
+    if chip.technology.is_eprom:
+        raise UsageError(
+            f"{chip.name} is an EPROM: erase it with UV light",
+            op="erase",
+            hint="about 20 minutes under a UV eraser, out of the socket",
+        )
+
+
 def nullable(reporter: Reporter | None) -> Reporter:
     """``reporter`` or a :class:`~romtool.events.NullReporter`."""
     return reporter if reporter is not None else NullReporter()

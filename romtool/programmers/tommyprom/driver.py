@@ -36,6 +36,7 @@ from romtool.programmers.base import (
     ProgrammerInfo,
     ProgramReport,
     nullable,
+    refuse_eprom_erase,
 )
 from romtool.programmers.tommyprom.terminal import Banner, Terminal
 from romtool.programmers.tommyprom.xmodem import PACKET
@@ -280,12 +281,7 @@ class TommyPromProgrammer(Programmer):
 
     def erase(self, reporter: Reporter | None = None, *, sector: Range | None = None) -> None:
         chip = self._need_chip("erase")
-        if chip.technology.is_eprom:
-            raise UsageError(
-                f"{chip.name} is an EPROM: erase it with UV light",
-                op="erase",
-                hint="about 20 minutes under a UV eraser, out of the socket",
-            )
+        refuse_eprom_erase(chip)
         self._writable("erase")
         if self.family is not Technology.JEDEC_FLASH:
             if chip.technology is Technology.EEPROM:
