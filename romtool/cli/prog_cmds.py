@@ -311,9 +311,10 @@ def _image_options(f: Callable[..., Any]) -> Callable[..., Any]:
     """FILE, ``--offset`` and ``--format``: an image to put into (or compare with) the chip."""
     fmt_help = "Input format (default: detect)."
     f = click.option("--format", "fmt", type=FORMAT_CHOICE, help=fmt_help)(f)
+    # No short form: everywhere else in romtool `-o` names an output file, and a user who types
+    # `write -o dump.bin` should get "no such option", not an offset parse error.
     f = click.option(
         "--offset",
-        "-o",
         default="0",
         metavar="ADDR",
         help="Chip address of the image's address 0 (default 0).",
