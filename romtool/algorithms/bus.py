@@ -20,6 +20,11 @@ Timing model:
   sends them together on exit, so the chip sees them back to back. Only writes and delays may
   be issued inside a batch; a read inside one is a programming error (it would have to flush
   the queue, which breaks the timing the batch exists for).
+
+Optional extras: :class:`BlockReadBus` and :class:`BlockWriteBus` move ranges in one go, and
+a :class:`QueuedBus` (serprog) says that its writes and delays are queued on the device while
+every read is a host round trip, so the algorithms program blind and confirm by block reads
+instead of polling status over the link.
 """
 
 from __future__ import annotations
