@@ -38,7 +38,7 @@ from romtool.algorithms import dispatch, jedec
 from romtool.algorithms.bus import ParallelBus, queues_writes, read_range
 from romtool.algorithms.paged import SdpAction
 from romtool.chips.spec import Algorithm, ChipId, ChipSpec, SdpMode, Technology
-from romtool.errors import ProgrammerError, UsageError
+from romtool.errors import ProgrammerError
 from romtool.events import Reporter
 from romtool.programmers.base import (
     Capability,
@@ -47,6 +47,7 @@ from romtool.programmers.base import (
     ProgrammerInfo,
     ProgramReport,
     nullable,
+    refuse_eprom_erase,
 )
 from romtool.ranges import Range
 
@@ -227,12 +228,7 @@ class BusProgrammer(Programmer):
 
     def erase(self, reporter: Reporter | None = None, *, sector: Range | None = None) -> None:
         chip = self._need_chip("erase")
-        if chip.technology.is_eprom:
-            raise UsageError(
-                f"{chip.name} is an EPROM: erase it with UV light",
-                op="erase",
-                hint="about 20 minutes under a UV eraser, out of the socket",
-            )
+        refuse_eprom_erase(chip)
         self._check_part(chip, writing=True)
         bus = self.driver.bus()
         # Whatever the erase leaves is read again before it is relied on.
