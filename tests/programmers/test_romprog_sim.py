@@ -191,7 +191,7 @@ def test_progress_events_during_slow_writes_never_go_backwards() -> None:
 
 
 def test_eprom_on_a_board_without_vpp_is_refused() -> None:
-    from romtool.programmers.sim.romprog.device import SIM_CAPS, DeviceConfig
+    from romtool.programmers.sim.romprog.config import SIM_CAPS, DeviceConfig
 
     prog = fresh("27C256", config=DeviceConfig(caps=SIM_CAPS & ~p.Cap.VPP))
     with prog, pytest.raises(ProgrammerError, match="no VPP"):

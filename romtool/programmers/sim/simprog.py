@@ -37,7 +37,8 @@ from romtool.programmers.sim.inprocess import (
     state_option,
 )
 from romtool.programmers.sim.link import LinkModel
-from romtool.programmers.sim.romprog.device import DeviceConfig, RomprogDevice
+from romtool.programmers.sim.romprog.config import DeviceConfig
+from romtool.programmers.sim.romprog.device import RomprogDevice
 from romtool.programmers.sim.romprog.port import SimPort
 from romtool.settings import Settings
 from romtool.units import parse_int
