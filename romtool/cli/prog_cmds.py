@@ -15,7 +15,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -26,12 +26,17 @@ from romtool.ranges import Range
 from romtool.settings import Settings, load_settings
 from romtool.units import format_rate, format_size, parse_address, parse_size
 
+if TYPE_CHECKING:
+    from romtool.ops.plan import Plan
+
 ENV_CONFIG = "ROMTOOL_CONFIG"
 """Path of the settings file (tests set it to /dev/null)."""
 ENV_STATE = "ROMTOOL_STATE_DIR"
 """Directory for resume journals (default: the user's state directory)."""
 PLAIN_STEP = 25
 """Plain (non-terminal) progress prints a line every this many percent."""
+PLAN_RUNS_SHOWN = 24
+"""A dry run lists at most this many runs of blocks without -v (a screenful)."""
 
 
 # --- settings and paths ------------------------------------------------------------------
@@ -270,6 +275,19 @@ class Context:
             click.echo(text)
 
 
+def _plan_runs(plan: Plan) -> list[tuple[Range, str, int]]:
+    """Merge adjacent plan blocks with the same action: ``(span, action, block count)``."""
+    runs: list[tuple[Range, str, int]] = []
+    for block in plan.blocks:
+        action = block.action.value
+        if runs and runs[-1][1] == action and runs[-1][0].stop == block.range.start:
+            span, _, count = runs[-1]
+            runs[-1] = (Range(span.start, block.range.stop), action, count + 1)
+        else:
+            runs.append((block.range, action, 1))
+    return runs
+
+
 def _span_text(rng: Range) -> str:
     return f"0x{rng.start:X}-0x{rng.stop - 1:X}"
 
@@ -440,8 +458,15 @@ def write(
     plan_text = ", ".join(f"{n} {k}" for k, n in plan.items() if n)
     if result.dry_run:
         if not ctx.as_json and result.plan_blocks is not None:
-            for block in result.plan_blocks.blocks:
-                click.echo(f"  {_span_text(block.range):>17}  {block.action.value}")
+            # One line per run of adjacent blocks with the same action: a 128 KiB chip is
+            # hundreds of blocks, and what matters is where the actions change.
+            runs = _plan_runs(result.plan_blocks)
+            shown = runs if ctx.verbose or len(runs) <= PLAN_RUNS_SHOWN else runs[:PLAN_RUNS_SHOWN]
+            for span, action, count in shown:
+                blocks = "block" if count == 1 else "blocks"
+                click.echo(f"  {_span_text(span):>17}  {action} ({count} {blocks})")
+            if len(shown) < len(runs):
+                click.echo(f"  ... {len(runs) - len(shown)} more runs (-v shows all)")
         text = (
             f"dry run: {len(image)} bytes for {chip.name} at {_span_text(result.span)}: "
             f"{plan_text} (blocks); {result.programmed} bytes would be written"

@@ -72,8 +72,25 @@ def test_dry_run_shows_the_plan_and_leaves_the_chip(cli: Cli, tmp_path: Path, ro
     spec, chip = state(tmp_path)
     res = cli("write", "-p", spec, rom, "--dry-run")
     assert res.status == 0
-    assert "0x0-0xFF  program" in res.out and "dry run" in res.out
+    # The 4 KiB image is 16 blocks to program: one run, one line.
+    assert "0x0-0xFFF  program (16 blocks)" in res.out and "dry run" in res.out
     assert chip.read_bytes() == b"\xff" * 32768
+
+
+def test_dry_run_lists_runs_and_shortens_long_plans(cli: Cli, tmp_path: Path, rom: Path) -> None:
+    spec, _ = state(tmp_path)
+    # Every other 256-byte block differs from the blank chip: 128 runs of one block.
+    striped = bytearray(b"\xff" * 32768)
+    for block in range(0, 32768, 512):
+        striped[block : block + 256] = b"\x00" * 256
+    image = tmp_path / "striped.bin"
+    image.write_bytes(bytes(striped))
+    res = cli("write", "-p", spec, image, "--dry-run")
+    assert res.status == 0
+    assert "... 104 more runs (-v shows all)" in res.out
+    full = cli("write", "-p", spec, image, "--dry-run", "-v")
+    assert "0x7E00-0x7EFF  program (1 block)" in full.out
+    assert "more runs" not in full.out
 
 
 def test_json_summary(cli: Cli, tmp_path: Path, rom: Path) -> None:
