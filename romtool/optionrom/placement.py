@@ -63,8 +63,7 @@ def image_offset(image_size: int, chip_size: int, place: Place) -> int:
     """
     if image_size > chip_size:
         raise BuildError(
-            f"image larger than the chip: expected at most {chip_size} bytes, "
-            f"but got {image_size}",
+            f"image larger than the chip: expected at most {chip_size} bytes, but got {image_size}",
             hint="choose a larger chip",
         )
     return 0 if place is Place.LOW else chip_size - image_size
