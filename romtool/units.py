@@ -128,11 +128,6 @@ def format_size(n: int) -> str:
     return f"{n} B"  # pragma: no cover - unreachable
 
 
-def format_hex(value: int, width: int = 0) -> str:
-    """``0x1F`` style, zero-padded to ``width`` hex digits."""
-    return f"0x{value:0{width}X}"
-
-
 def format_rate(nbytes: int, seconds: float) -> str:
     """Transfer rate, e.g. ``12.3 KiB/s``; ``-`` when no time has passed."""
     if seconds <= 0:
