@@ -29,14 +29,12 @@ import struct
 from dataclasses import dataclass
 
 from romtool.errors import BuildError, RomFormatError
+from romtool.optionrom.headers import BLOCK, MAX_SIZE_BYTE
 
 MIN_SIZE = 8 * 1024
 """makerom's smallest ROM (a 2764)."""
 MAX_SIZE = 256 * 1024
 """makerom's largest ROM; it reads at most MAX_SIZE + 1 bytes of input."""
-BLOCK = 512
-MAX_VALID_BLOCKS = 255
-"""The largest size byte a BIOS accepts (130 560 bytes)."""
 
 CHECKSUM_AT = 0x05
 """Etherboot's ROM checksum byte (gPXE/iPXE use 6)."""
@@ -185,12 +183,12 @@ def makerom(
         notes.append(f"ROM size of {final} not big enough for {n} bytes; using {_round512(n)}")
         final = _round512(n)
     blocks = final // BLOCK
-    if strict and blocks > MAX_VALID_BLOCKS:
+    if strict and blocks > MAX_SIZE_BYTE:
         raise BuildError(
             f"a {final}-byte ROM gets size byte {blocks % 256}, which every BIOS rejects",
-            expected=f"<= {MAX_VALID_BLOCKS * BLOCK} bytes",
+            expected=f"<= {MAX_SIZE_BYTE * BLOCK} bytes",
             actual=final,
-            hint=f"give --size {MAX_VALID_BLOCKS * BLOCK} (or less) if the driver fits",
+            hint=f"give --size {MAX_SIZE_BYTE * BLOCK} (or less) if the driver fits",
         )
     rom += b"\xff" * (final - n)
     rom[OFF_SIZE] = blocks % 256

@@ -103,17 +103,10 @@ class RomHeader(HeaderView):
     pcir_ptr = UInt(0x18, 2, "PCI data structure pointer")
     pnp_ptr = UInt(0x1A, 2, "$PnP header pointer")
 
-    POINTERS_END: ClassVar[int] = 0x1C
-    """Bytes needed to hold every pointer field."""
-
     @property
     def size(self) -> int:
         """Length the size byte declares, in bytes (0 when the byte is 0)."""
         return self.size_blocks * BLOCK
-
-    def has_pointers(self) -> bool:
-        """True when the image is long enough to hold the pointer fields (0x10..0x1B)."""
-        return self.offset + self.POINTERS_END <= self.limit
 
     def init_target(self) -> int | None:
         """Image-relative offset the init entry jumps to, or None if it is not a jump/call.

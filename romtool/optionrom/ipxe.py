@@ -20,13 +20,11 @@ from dataclasses import dataclass
 from romtool.errors import BuildError, RomFormatError
 from romtool.optionrom.fields import sum8
 from romtool.optionrom.fix import Fix, fix_inner_checksums, fix_rom_checksum
-from romtool.optionrom.headers import BLOCK
+from romtool.optionrom.headers import BLOCK, MAX_SIZE_BYTE
 from romtool.optionrom.rom import Family, RomImage, walk_chain
 
 CHECKSUM_AT = 0x06
 """iPXE's ROM checksum byte."""
-MAX_BLOCKS = 255
-"""The largest size byte (130 560 bytes); iPXE's zbin refuses anything larger."""
 NEAR_JUMPS = (0xE9, 0xE8)
 """``E9 rel16`` / ``E8 rel16`` at 3 end at byte 5, so byte 6 is free for the checksum."""
 
@@ -140,10 +138,10 @@ def finalize_ipxe(
 
 
 def _check_blocks(blocks: int) -> None:
-    if blocks > MAX_BLOCKS:
+    if blocks > MAX_SIZE_BYTE:
         raise BuildError(
             f"image of {blocks} blocks does not fit the size byte",
-            expected=f"<= {MAX_BLOCKS * BLOCK} bytes",
+            expected=f"<= {MAX_SIZE_BYTE * BLOCK} bytes",
             actual=blocks * BLOCK,
         )
 

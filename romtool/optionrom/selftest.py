@@ -20,10 +20,9 @@ from enum import IntFlag
 from importlib import resources
 
 from romtool.errors import BuildError
+from romtool.optionrom.headers import BLOCK, MAX_SIZE_BYTE
 
 PAYLOAD_NAME = "selftest.bin"
-BLOCK = 512
-"""Option-ROM size unit in bytes."""
 
 # Offsets in the template; they mirror firmware/x86/selftest.asm (checked by the tests).
 OFF_SIZE = 0x02
@@ -59,9 +58,6 @@ VERSION = "1.0"
 
 THREE_C503_SIZE = 8192
 """The 3c503 decodes 8 KiB and reads its last two bytes as 80 80."""
-
-MAX_BLOCKS = 255
-"""The size byte holds at most 255 blocks (130 560 bytes); 0 is rejected by BIOSes."""
 
 
 class SelftestFlag(IntFlag):
@@ -156,10 +152,10 @@ def build_selftest(
         raise BuildError(f"self-test size {size} is not a multiple of {BLOCK} bytes")
     if size < natural:
         raise BuildError("self-test size too small", expected=f">= {natural}", actual=size)
-    if size // BLOCK > MAX_BLOCKS:
+    if size // BLOCK > MAX_SIZE_BYTE:
         raise BuildError(
             "self-test size too large for the size byte",
-            expected=f"<= {MAX_BLOCKS * BLOCK}",
+            expected=f"<= {MAX_SIZE_BYTE * BLOCK}",
             actual=size,
         )
     # 14 s * 18 ticks must fit the payload's 8-bit multiply (AL * 18 <= 255).
