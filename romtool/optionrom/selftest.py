@@ -20,6 +20,7 @@ from enum import IntFlag
 from importlib import resources
 
 from romtool.errors import BuildError
+from romtool.optionrom.fields import fix_sum8
 from romtool.optionrom.headers import BLOCK, MAX_SIZE_BYTE
 
 PAYLOAD_NAME = "selftest.bin"
@@ -187,10 +188,8 @@ def build_selftest(
     if three_c503:
         rom[THREE_C503_SIZE - 2 : THREE_C503_SIZE] = b"\x80\x80"
     # Inner checksum first, then the ROM checksum that covers it.
-    rom[PNP_OFF + PNP_CHECKSUM] = 0
-    rom[PNP_OFF + PNP_CHECKSUM] = -sum(rom[PNP_OFF : PNP_OFF + PNP_LEN]) & 0xFF
-    rom[OFF_CHECKSUM] = 0
-    rom[OFF_CHECKSUM] = -sum(rom) & 0xFF
+    fix_sum8(rom, PNP_OFF, PNP_LEN, PNP_OFF + PNP_CHECKSUM)
+    fix_sum8(rom, 0, len(rom), OFF_CHECKSUM)
     return bytes(rom)
 
 
