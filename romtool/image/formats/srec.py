@@ -129,10 +129,7 @@ def parse_srec(data: bytes, path: str = "<data>") -> Image:
                 path=path,
                 line=later[2],
             )
-    image = Image()
-    for start, buf, _line in ordered:
-        image.add(start, bytes(buf))
-    return image
+    return Image.from_records((start, buf) for start, buf, _line in ordered)
 
 
 def render_srec(image: Image) -> bytes:
