@@ -129,7 +129,7 @@ def parse_srec(data: bytes, path: str = "<data>") -> Image:
                 path=path,
                 line=later[2],
             )
-    return Image.from_records((start, buf) for start, buf, _line in ordered)
+    return Image.from_records((start, bytes(buf)) for start, buf, _line in ordered)
 
 
 def render_srec(image: Image) -> bytes:
