@@ -16,7 +16,7 @@ of someone's only copy of a boot ROM. Loading the user's own minipro ``infoic.xm
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from romtool.errors import ChipDatabaseError
 from romtool.programmers.tl866.protocol import (
@@ -359,11 +359,6 @@ _BUILTIN: tuple[Tl866Profile, ...] = (
 )
 
 
-def builtin_profiles() -> tuple[Tl866Profile, ...]:
-    """Every built-in profile (see the module docstring for what "built-in" promises)."""
-    return _BUILTIN
-
-
 def find_builtin(name: str) -> Tl866Profile | None:
     """The built-in profile whose name or alias equals ``name`` (case-insensitive)."""
     key = name.strip().upper()
@@ -371,8 +366,3 @@ def find_builtin(name: str) -> Tl866Profile | None:
         if any(n.upper() == key for n in profile.names):
             return profile
     return None
-
-
-def with_source(profile: Tl866Profile, source: str) -> Tl866Profile:
-    """A copy of ``profile`` that says where it came from."""
-    return replace(profile, source=source)

@@ -97,7 +97,6 @@ STATUS_REPLY_LEN = 32
 CHIP_ID_REPLY_LEN = {Model.TL866II_PLUS: 6, Model.T48: 32}
 ERASE_REQUEST_LEN = 15
 ERASE_REPLY_LEN = 64
-BLOCK_HEADER_LEN = 8
 INLINE_WRITE_MAX = 56
 """Writes shorter than 57 bytes travel in one EP1 packet together with their header."""
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 
 from romtool.errors import DeviceError, ProgramFailure, ProtocolError, RomtoolError
 from romtool.programmers.tl866 import protocol as p
@@ -31,15 +30,6 @@ OVERCURRENT_HINT = (
 )
 
 
-@dataclass
-class SessionStats:
-    """Counters for benchmarks and ``-v`` output."""
-
-    commands: int = 0
-    bytes_out: int = 0
-    bytes_in: int = 0
-
-
 class Tl866Session:
     """Protocol steps over one opened USB link.
 
@@ -55,18 +45,14 @@ class Tl866Session:
             raise ProtocolError(f"unsupported model {info.model_name}")
         self.model: p.Model = info.model
         self.in_transaction = False
-        self.stats = SessionStats()
 
     # --- raw I/O ---------------------------------------------------------------------------
 
     def _send(self, endpoint: int, data: bytes, op: str) -> None:
         self.link.write(endpoint, data, timeout_s=TRANSFER_TIMEOUT_S, op=op)
-        self.stats.commands += endpoint == p.Endpoint.EP1_OUT
-        self.stats.bytes_out += len(data)
 
     def _reply(self, size: int, op: str, *, minimum: int) -> bytes:
         data = self.link.read(p.Endpoint.EP1_IN, size, timeout_s=REPLY_TIMEOUT_S, op=op)
-        self.stats.bytes_in += len(data)
         if len(data) < minimum:
             raise ProtocolError("short reply", op=op, expected=minimum, actual=len(data))
         return data
@@ -203,7 +189,6 @@ class Tl866Session:
                     expected=want,
                     actual=len(got),
                 )
-        self.stats.bytes_in += sum(len(x) for x in parts)
         data = parts[0][:length] if len(parts) == 1 else p.deinterleave(parts[0], parts[1])
         self.status(op)
         return data
