@@ -29,7 +29,7 @@ from typing import Any
 from romtool.chips.db import get_chip
 from romtool.errors import UsageError
 from romtool.fileio import write_atomic
-from romtool.programmers.sim.chips.base import model_for
+from romtool.programmers.sim.inprocess import socket_chip
 from romtool.programmers.sim.tl866.device import (
     MODEL_T48,
     MODEL_TL866II_PLUS,
@@ -344,8 +344,7 @@ def parse_sim_spec(text: str) -> SimTl866:
             raise UsageError(f"unknown {ENV_SIM} option {key!r}")
     chip = None
     if part.lower() != "empty":
-        data = state.read_bytes() if state is not None and state.exists() else None
-        chip = model_for(get_chip(part), data=data)
+        chip = socket_chip(get_chip(part), state)
 
     def save(sim: SimTl866) -> None:
         if state is not None and sim.chip is not None:
