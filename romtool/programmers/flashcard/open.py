@@ -106,7 +106,12 @@ def open_sim_flashcard(spec: ProgrammerSpec, context: OpenContext) -> FlashCardP
         UsageError: a bad option; WindowError: the driver's address breaks the rules.
     """
     from romtool.programmers.sim.flashcard import sim_machine
-    from romtool.programmers.sim.inprocess import chip_faults, socket_chip, state_option
+    from romtool.programmers.sim.inprocess import (
+        chip_faults,
+        flag_option,
+        socket_chip,
+        state_option,
+    )
 
     check_options(spec, SIM_OPTIONS)
     opts = spec.options
@@ -127,7 +132,7 @@ def open_sim_flashcard(spec: ProgrammerSpec, context: OpenContext) -> FlashCardP
             card_base=card_base,
             size=size,
             bank=bank,
-            write_protect=opts.get("protect", "0") not in ("0", ""),
+            write_protect=flag_option(opts, "protect"),
             erase_fault=opts.get("erase_fault") or None,
         )
     except ValueError as exc:
