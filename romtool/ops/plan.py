@@ -244,7 +244,7 @@ def plan_write(
                 )
         done += len(rng)
         rep.progress(done)
-    untouched = _gaps(Range(0, chip.size), merge(covered))
+    untouched = image.holes(Range(0, chip.size))
     return Plan(chip, covered, tuple(planned), tuple(untouched))
 
 
@@ -262,15 +262,3 @@ def _overlay(have: bytes, image: Image, rng: Range) -> bytes:
                 part.start - seg.start : part.stop - seg.start
             ]
     return bytes(out)
-
-
-def _gaps(whole: Range, covered: list[Range]) -> list[Range]:
-    out: list[Range] = []
-    pos = whole.start
-    for r in covered:
-        if r.start > pos:
-            out.append(Range(pos, r.start))
-        pos = max(pos, r.stop)
-    if pos < whole.stop:
-        out.append(Range(pos, whole.stop))
-    return out
