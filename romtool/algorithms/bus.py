@@ -21,10 +21,10 @@ Timing model:
   be issued inside a batch; a read inside one is a programming error (it would have to flush
   the queue, which breaks the timing the batch exists for).
 
-Optional extras: :class:`BlockReadBus` and :class:`BlockWriteBus` move ranges in one go, and
-a :class:`QueuedBus` (serprog) says that its writes and delays are queued on the device while
-every read is a host round trip, so the algorithms program blind and confirm by block reads
-instead of polling status over the link.
+Optional extras: a :class:`BlockReadBus` reads a range in one go, and a :class:`QueuedBus`
+(serprog) says that its writes and delays are queued on the device while every read is a host
+round trip, so the algorithms program blind and confirm by block reads instead of polling
+status over the link.
 """
 
 from __future__ import annotations
@@ -65,15 +65,6 @@ class BlockReadBus(Protocol):
 
     def read_block(self, address: int, length: int) -> bytes:
         """``length`` bytes from ``address``, as consecutive read cycles."""
-        ...
-
-
-@runtime_checkable
-class BlockWriteBus(Protocol):
-    """Optional: a bus that issues many plain write cycles in one go."""
-
-    def write_block(self, address: int, data: bytes) -> None:
-        """Write cycles for ``data`` at consecutive addresses from ``address``, back to back."""
         ...
 
 
@@ -127,15 +118,6 @@ def read_range(bus: ParallelBus, address: int, length: int) -> bytes:
     if isinstance(bus, BlockReadBus):
         return bus.read_block(address, length)
     return bytes(bus.read_byte(address + i) for i in range(length))
-
-
-def write_range(bus: ParallelBus, address: int, data: bytes) -> None:
-    """Plain write cycles for ``data`` from ``address`` (block op when the bus has one)."""
-    if isinstance(bus, BlockWriteBus):
-        bus.write_block(address, data)
-        return
-    for i, value in enumerate(data):
-        bus.write_byte(address + i, value)
 
 
 def queues_writes(bus: ParallelBus) -> bool:

@@ -125,37 +125,6 @@ def poll_ready(
         bus.delay_us(interval_us)
 
 
-def wait_ready(
-    bus: ParallelBus,
-    address: int,
-    *,
-    budget_us: float,
-    interval_us: float,
-    op: str,
-    watch_dq5: bool = False,
-) -> tuple[int, bool]:
-    """Poll the toggle bit at ``address`` until the part is idle.
-
-    :func:`poll_ready` without an expected value; see there for the arguments.
-
-    Returns:
-        ``(value, failed)``: the settled value at ``address`` and whether DQ5 reported a
-        failure (the part is then still busy and needs a reset).
-
-    Raises:
-        DeviceTimeout: still toggling after ``budget_us``.
-    """
-    return poll_ready(
-        bus,
-        address,
-        expect=None,
-        budget_us=budget_us,
-        interval_us=interval_us,
-        op=op,
-        watch_dq5=watch_dq5,
-    )
-
-
 @dataclass(frozen=True)
 class WriteReport:
     """What a program run did.

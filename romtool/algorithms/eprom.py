@@ -29,9 +29,6 @@ from romtool.chips.spec import Algorithm, ChipId, ChipSpec
 from romtool.errors import PlanRefused, ProgramFailure, UsageError
 from romtool.events import NullReporter, Reporter
 
-SIGNATURE_VCC_MV = 5000
-"""The electronic signature is read at the normal 5 V VCC."""
-
 
 class _Power:
     """VCC/VPP handling for one run, including the OE/VPP shared-pin dance."""
@@ -65,10 +62,11 @@ class _Power:
         self.bus.set_vcc(self.spec.voltages.vcc_read_mv)
 
 
-def read_signature(bus: ProgrammingBus, spec: ChipSpec | None = None) -> ChipId:
-    """Read the electronic signature with A9 at 12 V (A0 = 0: manufacturer, 1: device)."""
+def read_signature(bus: ProgrammingBus, spec: ChipSpec) -> ChipId:
+    """Read the electronic signature with A9 at 12 V (A0 = 0: manufacturer, 1: device), at
+    the part's read VCC."""
     bus.set_vpp(None)
-    bus.set_vcc(spec.voltages.vcc_read_mv if spec is not None else SIGNATURE_VCC_MV)
+    bus.set_vcc(spec.voltages.vcc_read_mv)
     return ChipId(bus.read_signature(0), bus.read_signature(1))
 
 
