@@ -200,15 +200,11 @@ def save_image(
     return fmt
 
 
-load = load_image
-"""Short name for :func:`load_image`."""
-
 __all__ = [
     "EXTENSIONS",
     "Format",
     "detect_format",
     "format_from_name",
-    "load",
     "load_image",
     "parse_format",
     "parse_image",
