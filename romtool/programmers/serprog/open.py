@@ -12,7 +12,6 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 from romtool.errors import UsageError
 from romtool.programmers.busadapter import BusProgrammer
@@ -81,8 +80,3 @@ def _url(target: str) -> str:
             )
         return f"socket://{host}:{port}"
     return os.path.expanduser(target) if target.startswith("~") else target
-
-
-def state_path(text: str | None) -> Path | None:
-    """The ``state=`` option as a path."""
-    return Path(os.path.expanduser(text)) if text else None

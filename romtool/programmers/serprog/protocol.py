@@ -127,8 +127,6 @@ OPBUF_WRITEN_BASE = 7
 OPBUF_DELAY = 5
 """Operation-buffer bytes an O_DELAY takes (opcode + u32 µs)."""
 
-OPBUF_COMMANDS = frozenset({Cmd.O_WRITEB, Cmd.O_WRITEN, Cmd.O_DELAY})
-"""Commands the device queues in its operation buffer (run by O_EXEC)."""
 PRE_CMDMAP = frozenset({Cmd.NOP, Cmd.Q_IFACE, Cmd.SYNCNOP})
 """The only commands a host may send before it knows the command map."""
 PARALLEL_REQUIRED = (Cmd.O_INIT, Cmd.O_DELAY, Cmd.R_BYTE, Cmd.R_NBYTES, Cmd.O_WRITEB)
@@ -180,8 +178,3 @@ def opbuf_cost(cmd: Cmd, length: int = 0) -> int:
     if cmd is Cmd.O_DELAY:
         return OPBUF_DELAY
     raise ValueError(f"{cmd.name} is not an operation-buffer command")
-
-
-def address_lines_for(size: int) -> int:
-    """Address lines a chip of ``size`` bytes needs (Q_CHIPSIZE counts lines, not bytes)."""
-    return max(0, (size - 1).bit_length())
