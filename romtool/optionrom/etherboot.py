@@ -29,6 +29,7 @@ import struct
 from dataclasses import dataclass
 
 from romtool.errors import BuildError, RomFormatError
+from romtool.optionrom.fields import fix_sum8
 from romtool.optionrom.headers import BLOCK, MAX_SIZE_BYTE
 
 MIN_SIZE = 8 * 1024
@@ -248,7 +249,7 @@ def makerom(
         # A 16-bit field: an ident past 64 KiB points at offset & 0xFFFF, as makerom writes.
         struct.pack_into("<H", rom, pnp_at + PNP_PRODUCT, ident_off & 0xFFFF)
         if checksum:
-            _fix(rom, pnp_at, PNP_SUM_LEN, PNP_CHECKSUM)
+            fix_sum8(rom, pnp_at, PNP_SUM_LEN, pnp_at + PNP_CHECKSUM)
 
     undi_at = _u16(rom, OFF_UNDI_PTR)
     undi: int | None = None
@@ -256,7 +257,7 @@ def makerom(
         undi = undi_at
         notes.append(f"UNDI header at 0x{undi_at:X}")
         if checksum:
-            _fix(rom, undi_at, UNDI_SUM_LEN, UNDI_CHECKSUM)
+            fix_sum8(rom, undi_at, UNDI_SUM_LEN, undi_at + UNDI_CHECKSUM)
 
     if three_c503:
         if final == THREE_C503_SIZE:
@@ -266,7 +267,7 @@ def makerom(
         else:
             notes.append(f"3c503 fix-up skipped: the ROM is {final} bytes, not 8 KiB")
     if checksum:
-        _fix(rom, 0, length, CHECKSUM_AT)
+        fix_sum8(rom, 0, length, CHECKSUM_AT)
     return MakeromResult(
         bytes(rom),
         final,
@@ -280,12 +281,6 @@ def makerom(
 
 def _round512(n: int) -> int:
     return (n + BLOCK - 1) & ~(BLOCK - 1)
-
-
-def _fix(rom: bytearray, start: int, length: int, at: int) -> None:
-    """Zero the checksum byte at ``start + at``, then make ``length`` bytes sum to 0."""
-    rom[start + at] = 0
-    rom[start + at] = -sum(rom[start : start + length]) & 0xFF
 
 
 def _ident_bytes(ident: str) -> bytes:
