@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from romtool.errors import ChipDatabaseError, FormatError, InputError
-from romtool.programmers.tl866.profiles import IcType, Tl866Profile
+from romtool.programmers.tl866.profiles import Tl866Profile
 
 DATABASE_TYPE = "INFOIC2PLUS"
 """The database section for the TL866II+ family (``INFOIC`` is the TL866A/CS)."""
@@ -56,7 +56,19 @@ _ATTRIBUTES = {
     "package_details": "package_details",
     "blank_value": "blank_value",
 }
-_DEFAULTS = {"blank_value": 0xFF, "ic_type": IcType.MEMORY}
+# Tl866Profile fields without a default of their own are 0 when the entry lacks them; the
+# others (blank_value 0xFF, ic_type MEMORY) keep the dataclass defaults.
+_DEFAULTS: dict[str, int] = {
+    "protocol_id": 0,
+    "variant": 0,
+    "read_buffer_size": 0,
+    "write_buffer_size": 0,
+    "code_memory_size": 0,
+    "chip_id": 0,
+    "voltages": 0,
+    "pulse_delay": 0,
+    "flags": 0,
+}
 
 
 def _hex(value: str, attr: str, name: str, path: str) -> int:
@@ -78,18 +90,6 @@ def _profile(attrs: dict[str, str], path: str) -> Tl866Profile | None:
         text = attrs.get(attr)
         if text is not None and text.strip():
             values[field_name] = _hex(text, attr, names[0], path)
-    values.setdefault("protocol_id", 0)
-    for required in (
-        "variant",
-        "read_buffer_size",
-        "write_buffer_size",
-        "code_memory_size",
-        "chip_id",
-        "voltages",
-        "pulse_delay",
-        "flags",
-    ):
-        values.setdefault(required, 0)
     return Tl866Profile(
         name=names[0], aliases=tuple(names[1:]), source=f"infoic.xml ({path})", **values
     )
