@@ -27,6 +27,7 @@ from romtool.chips.spec import ChipSpec
 from romtool.errors import UsageError
 from romtool.programmers.registry import OpenContext, ProgrammerSpec, check_options
 from romtool.programmers.romprog.driver import RomprogProgrammer
+from romtool.programmers.romprog.protocol import MIN_PAYLOAD
 from romtool.programmers.sim.chips import ChipModel
 from romtool.programmers.sim.inprocess import (
     FAULT_OPTIONS,
@@ -118,8 +119,10 @@ def open_sim(spec: ProgrammerSpec, context: OpenContext) -> SimProgrammer:
     if "payload" in opts or "window" in opts:
         payload = parse_int(opts.get("payload", str(config.max_payload)), what="payload")
         window = parse_int(opts.get("window", str(max(config.window, 2 * payload))), what="window")
-        if payload < 64 or window < payload:
-            raise UsageError("bad payload/window: expected payload >= 64 and window >= payload")
+        if payload < MIN_PAYLOAD or window < payload:
+            raise UsageError(
+                f"bad payload/window: expected payload >= {MIN_PAYLOAD} and window >= payload"
+            )
         config = DeviceConfig(max_payload=payload, window=window)
     baud = parse_int(opts["baud"], what="baud rate") if "baud" in opts else None
     return SimProgrammer(
