@@ -15,10 +15,10 @@ from romtool.analysis import CompareReport, Wanted
 from romtool.analysis import compare as compare_images
 from romtool.analysis import stability as compare_reads
 from romtool.analysis.classify import DiffClass
-from romtool.analysis.files import load_image
 from romtool.cli.common import emit_json, force_option, json_option, use_color
 from romtool.errors import UsageError
 from romtool.fileio import check_writable, write_atomic
+from romtool.image.formats import load_image
 from romtool.image.model import Image
 from romtool.units import format_size
 

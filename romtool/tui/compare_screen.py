@@ -19,8 +19,8 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Footer, Header, Input, Static
 
 from romtool.analysis import CompareReport, Wanted, compare
-from romtool.analysis.files import load_image
 from romtool.errors import RomtoolError
+from romtool.image.formats import load_image
 from romtool.image.model import Image
 from romtool.tui.bitview import BitView
 from romtool.tui.compare_model import Cell, CompareModel

@@ -13,8 +13,8 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Tree
 from textual.widgets.tree import TreeNode
 
-from romtool.analysis.files import load_image
 from romtool.errors import RomtoolError
+from romtool.image.formats import load_image
 from romtool.tui.inspect_model import Node, inspect_tree
 
 LEVEL_STYLES = {"ok": "green", "warn": "yellow", "error": "bold red"}

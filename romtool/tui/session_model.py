@@ -16,10 +16,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from romtool.analysis.files import load_image
 from romtool.errors import OperationCancelled, RomtoolError, VerifyError
 from romtool.events import MonotonicReporter
 from romtool.fileio import check_writable, write_atomic
+from romtool.image.formats import load_image
 from romtool.image.model import Image
 from romtool.ops import (
     blank_check,
