@@ -22,7 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from romtool.analysis.diff import ImageDiff
+from romtool.analysis.diff import ImageDiff, per_bit_counts
 from romtool.image.model import Image
 from romtool.ranges import Range, total_length
 from romtool.units import format_size
@@ -170,15 +170,6 @@ class Classification:
 
 def _bytes(n: int) -> str:
     return "1 byte" if n == 1 else f"{n} bytes"
-
-
-def _bit_pattern(bit: int, n: int) -> int:
-    return int.from_bytes(bytes([1 << bit]) * n, "big")
-
-
-def _per_bit(value: int, n: int) -> tuple[int, ...]:
-    """Population count of each bit position over an ``n``-byte big integer."""
-    return tuple((value & _bit_pattern(bit, n)).bit_count() for bit in range(8))
 
 
 def classify_range(r: Range, wanted: bytes, dump: bytes) -> ClassifiedRange:
@@ -351,8 +342,8 @@ def classify(wanted: Image, dump: Image, diff: ImageDiff, *, wanted_is_a: bool) 
     n = len(w_all)
     wi, di = int.from_bytes(w_all, "big"), int.from_bytes(d_all, "big")
     mask = (1 << (8 * n)) - 1
-    bp = _per_bit(di & (wi ^ mask), n) if n else (0,) * 8
-    be = _per_bit(wi & (di ^ mask), n) if n else (0,) * 8
+    bp = per_bit_counts(di & (wi ^ mask), n) if n else (0,) * 8
+    be = per_bit_counts(wi & (di ^ mask), n) if n else (0,) * 8
     xor = (wi ^ di).to_bytes(n, "big")
     only_wanted = diff.only_a if wanted_is_a else diff.only_b
     only_dump = diff.only_b if wanted_is_a else diff.only_a

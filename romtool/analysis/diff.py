@@ -106,6 +106,14 @@ def count_bits(a: bytes, b: bytes) -> int:
     return (int.from_bytes(a, "big") ^ int.from_bytes(b, "big")).bit_count()
 
 
+def per_bit_counts(value: int, n: int) -> tuple[int, ...]:
+    """For data bits 0..7: how many of the ``n`` bytes of the big integer ``value`` (as
+    ``int.from_bytes(..., "big")`` gives it) have that bit set."""
+    return tuple(
+        (value & int.from_bytes(bytes([1 << bit]) * n, "big")).bit_count() for bit in range(8)
+    )
+
+
 @dataclass(frozen=True)
 class ImageDiff:
     """How two images differ.

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from romtool.analysis.diff import nonzero_runs
+from romtool.analysis.diff import nonzero_runs, per_bit_counts
 from romtool.errors import InputError
 from romtool.ranges import Range, total_length
 
@@ -126,12 +126,6 @@ def _majority(reads: Sequence[int], nbits: int) -> int:
     return result
 
 
-def _per_bit(value: int, n: int) -> tuple[int, ...]:
-    return tuple(
-        (value & int.from_bytes(bytes([1 << bit]) * n, "big")).bit_count() for bit in range(8)
-    )
-
-
 def stability(reads: Sequence[bytes]) -> Stability:
     """Compare N reads of one chip.
 
@@ -176,7 +170,7 @@ def stability(reads: Sequence[bytes]) -> Stability:
         unstable=tuple(unstable),
         unstable_bytes=total_length(unstable),
         unstable_bits=flips.bit_count(),
-        bit_flips=_per_bit(flips, n) if unstable else (0,) * 8,
+        bit_flips=per_bit_counts(flips, n) if unstable else (0,) * 8,
         samples=tuple(samples),
         consensus=consensus,
     )
