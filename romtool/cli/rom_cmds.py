@@ -30,7 +30,14 @@ from romtool.optionrom.fix import fix_all
 from romtool.optionrom.report import RomReport, inspect_rom
 from romtool.optionrom.rom import Family, walk_chain
 from romtool.optionrom.scan import STEPS, scan_roms
-from romtool.units import format_size, parse_address, parse_byte, parse_pci_id, parse_size
+from romtool.units import (
+    format_pci_id,
+    format_size,
+    parse_address,
+    parse_byte,
+    parse_pci_id,
+    parse_size,
+)
 
 FORMAT_LABEL = {Format.RAW: "raw binary", Format.IHEX: "Intel HEX", Format.SREC: "S-records"}
 CODE_TYPES = {0: "x86", 1: "Open Firmware", 2: "PA-RISC", 3: "EFI"}
@@ -379,7 +386,9 @@ def scan(dump: str | None, as_json: bool, step: str, memory: bool, mem_device: s
     else:
         click.echo(f"{'address':<10} {'size':>7}  {'checksum':<8} {'ids':<9}  {'family':<9} what")
         for h in result.hits:
-            ids = f"{h.vendor:04x}:{h.device:04x}" if h.vendor is not None else "-"
+            ids = "-"
+            if h.vendor is not None and h.device is not None:
+                ids = format_pci_id(h.vendor, h.device)
             what = " / ".join(x for x in (h.product, h.manufacturer, h.ident) if x) or ""
             if h.chained:
                 what = ("(chained) " + what).strip()

@@ -22,6 +22,7 @@ from romtool.optionrom.fix import Fix, fix_image, fix_rom_checksum, set_last_ima
 from romtool.optionrom.headers import BLOCK
 from romtool.optionrom.rom import Family, RomImage, walk_chain
 from romtool.optionrom.selftest import is_selftest
+from romtool.units import format_pci_id
 
 
 @dataclass(frozen=True)
@@ -108,7 +109,7 @@ def cat_images(parts: Sequence[tuple[str, bytes]]) -> CatResult:
                     actual=pcir.image_blocks * BLOCK,
                 )
         kind = "EFI" if img.is_efi else "legacy x86"
-        ids = f" {pcir.vendor:04x}:{pcir.device:04x}" if pcir is not None else ""
+        ids = f" {format_pci_id(pcir.vendor, pcir.device)}" if pcir is not None else ""
         lines.append(f"image {i + 1}: 0x{start:X} {kind}{ids} {stop - start} bytes from {name}")
         if pcir is None:
             continue

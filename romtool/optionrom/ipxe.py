@@ -22,6 +22,7 @@ from romtool.optionrom.fields import sum8
 from romtool.optionrom.fix import Fix, fix_inner_checksums, fix_rom_checksum
 from romtool.optionrom.headers import BLOCK, MAX_SIZE_BYTE
 from romtool.optionrom.rom import Family, RomImage, walk_chain
+from romtool.units import format_pci_id
 
 CHECKSUM_AT = 0x06
 """iPXE's ROM checksum byte."""
@@ -182,7 +183,8 @@ def _set_ids(img: RomImage, pci: tuple[int, int] | None, notes: list[str]) -> bo
     pcir.device = device
     if old != pci:
         notes.append(
-            f"image {img.index + 1}: PCI ids {old[0]:04x}:{old[1]:04x} -> {vendor:04x}:{device:04x}"
+            f"image {img.index + 1}: PCI ids {format_pci_id(*old)}"
+            f" -> {format_pci_id(vendor, device)}"
         )
     devices = pcir.device_list(img.offset)
     if devices and device not in devices:

@@ -33,6 +33,7 @@ from romtool.errors import RomFormatError
 from romtool.optionrom.fields import Buffer, sum8
 from romtool.optionrom.headers import BLOCK, CodeType, IpxeHeader, Pcir, PnpHeader, UndiRomId
 from romtool.optionrom.rom import Chain, Family, RomImage, Where
+from romtool.units import format_pci_id
 
 LEGACY_LIMIT = 128 * 1024
 """A size byte reaches at most 255 * 512 = 130560 bytes, so 128 KiB and more cannot be
@@ -432,6 +433,7 @@ def seabios_verdict(buf: Buffer, vendor: int, device: int) -> Verdict:
     (size byte != 0, sum of ``size * 512`` bytes is 0). The PCI 3.0 device list is not
     consulted, as SeaBIOS does not.
     """
+    card = format_pci_id(vendor, device)
     pos = 0
     for index in range(SEABIOS_MAX_IMAGES):
         if bytes(buf[pos : pos + 2]) != b"\x55\xaa":
@@ -450,14 +452,16 @@ def seabios_verdict(buf: Buffer, vendor: int, device: int) -> Verdict:
         if (v, d) == (vendor, device) and code_type == CodeType.X86:
             why = _is_valid_rom(buf, pos)
             if why is None:
-                return Verdict(True, f"image {index + 1} matches {vendor:04x}:{device:04x}", index)
+                return Verdict(
+                    True, f"image {index + 1} matches {format_pci_id(vendor, device)}", index
+                )
             if why == "bad checksum":
                 why += " (SeaBIOS logs 'Found option rom with bad checksum')"
             return Verdict(False, f"image {index + 1} matches, but {why}", index)
         if buf[p + 0x15] & 0x80:
             return Verdict(
                 False,
-                f"no x86 image for {vendor:04x}:{device:04x} (SeaBIOS: 'No more images left')",
+                f"no x86 image for {card} (SeaBIOS: 'No more images left')",
             )
         ilen = int.from_bytes(buf[p + 0x10 : p + 0x12], "little")
         if ilen == 0:

@@ -32,6 +32,7 @@ from romtool.optionrom.lint import (
     seabios_verdict,
 )
 from romtool.optionrom.rom import RomImage, walk_chain
+from romtool.units import format_pci_id
 
 IDENT_MIN = 8
 """Shortest trailing ident string worth showing (romid wants 20+ with "therboot"; we show
@@ -214,7 +215,7 @@ class RomReport:
         if self.seabios is not None and self.seabios_target is not None:
             v, d = self.seabios_target
             seabios = {
-                "pci": f"{v:04x}:{d:04x}",
+                "pci": format_pci_id(v, d),
                 "accepted": self.seabios.accepted,
                 "image": self.seabios.image,
                 "reason": self.seabios.reason,
