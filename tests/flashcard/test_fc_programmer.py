@@ -11,8 +11,8 @@ from romtool.chips.db import get_chip
 from romtool.errors import DeviceTimeout, UsageError
 from romtool.image.model import Image
 from romtool.ops import open_session, write_image
-from romtool.programmers.flashcard.driver import FlashCardDriver, NoChipError
-from romtool.programmers.flashcard.programmer import FlashCardProgrammer, check_part
+from romtool.programmers.flashcard.driver import FlashCardDriver, NoChipError, check_part
+from romtool.programmers.flashcard.programmer import FlashCardProgrammer
 from romtool.programmers.registry import open_programmer
 from romtool.programmers.sim.chips import model_for
 from romtool.programmers.sim.flashcard import SimIsaMemory, sim_machine

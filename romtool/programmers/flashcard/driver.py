@@ -28,12 +28,13 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from romtool.algorithms.bus import ParallelBus
-from romtool.chips.spec import ChipId
-from romtool.errors import ChipIdMismatch, DeviceError
+from romtool.chips.spec import ChipId, ChipSpec, Technology
+from romtool.errors import ChipIdMismatch, DeviceError, UsageError
 from romtool.programmers.flashcard.bus import BusClock, HostClock, WindowBus
 from romtool.programmers.flashcard.window import (
     DEFAULT_WINDOW,
     LOWEST_BASE,
+    MAX_WINDOW,
     WINDOW_LIMIT,
     Window,
     check_window,
@@ -51,6 +52,8 @@ COMMAND_ADDRESSES = (0x5555, 0x2AAA, 0x0000)
 """Window offsets the JEDEC id sequence writes to (unlock cycles, and the single-cycle reset)."""
 JEDEC_ROM_SIGNATURE = b"\x55\xaa"
 """The option-ROM signature at offset 0 of a ROM the BIOS would run."""
+BOARD_VCC_MV = 5000
+"""The ISA bus powers the socket from +5 V; 3.3 V parts would be overdriven."""
 
 
 class NoChipError(DeviceError):
@@ -301,6 +304,10 @@ class FlashCardDriver:
 
     # --- guard for writes -----------------------------------------------------------------
 
+    def check_part(self, chip: ChipSpec, *, writing: bool) -> None:
+        """The bus adapter's hook: refuse parts the board cannot take (see :func:`check_part`)."""
+        check_part(chip, writing=writing)
+
     def require_identified(self, op: str) -> None:
         """Refuse ``op`` (program, erase) until a chip has answered the id sequence.
 
@@ -328,3 +335,35 @@ class FlashCardDriver:
         if self.survey is not None:
             out["window_contents"] = str(self.survey.contents)
         return out
+
+
+def check_part(chip: ChipSpec, *, writing: bool) -> None:
+    """Refuse parts the FlashCard cannot take.
+
+    Raises:
+        UsageError: not a 5 V part (always), larger than the 128 KiB the socket decodes
+            (always), or, for writing, an EPROM (no VPP on the card) or a 28-pin EEPROM
+            (the socket has the 32-pin flash pinout).
+    """
+    if chip.voltages.vcc_read_mv != BOARD_VCC_MV:
+        raise UsageError(
+            f"{chip.name} is a {chip.voltages.vcc_read_mv / 1000:g} V part; the FlashCard "
+            "socket runs at 5 V from the ISA bus and would overdrive it"
+        )
+    if chip.size > MAX_WINDOW:
+        raise UsageError(
+            f"{chip.name} has {chip.size // 1024} KiB; the FlashCard socket decodes "
+            f"A0-A16 ({MAX_WINDOW // 1024} KiB)"
+        )
+    if not writing:
+        return
+    if chip.technology.is_eprom:
+        raise UsageError(
+            f"{chip.name} is an EPROM: the FlashCard has no programming voltage (VPP)",
+            hint="program it in an EPROM programmer; the card can still read it",
+        )
+    if chip.technology is Technology.EEPROM and chip.pins != 32:
+        raise UsageError(
+            f"{chip.name} is a {chip.pins}-pin part; the FlashCard socket has the 32-pin "
+            "JEDEC flash pinout (Am29F010, SST39SF010A, AT29C010A)"
+        )

@@ -11,12 +11,13 @@ AT29 algorithms) with the board's rules on top:
 * **the window is the device**: a range outside the window is refused with the sizes in the
   message; when the window shows only part of the chip (a 32 KiB window on a 128 KiB chip, the
   other banks behind the bank switches), an erase clears only the sectors behind the window;
-* **parts the board cannot take** are refused (:meth:`FlashCardPartCheck.check_part`).
+* **parts the board cannot take** are refused (:func:`.driver.check_part`, the driver's
+  ``check_part`` hook), before anything is written.
 """
 
 from __future__ import annotations
 
-from romtool.chips.spec import ChipId, ChipSpec, Technology
+from romtool.chips.spec import ChipId, Technology
 from romtool.errors import UsageError
 from romtool.events import Reporter
 from romtool.programmers.base import (
@@ -28,7 +29,6 @@ from romtool.programmers.base import (
 )
 from romtool.programmers.busadapter import BusProgrammer
 from romtool.programmers.flashcard.driver import FlashCardDriver
-from romtool.programmers.flashcard.window import MAX_WINDOW
 from romtool.ranges import Range
 
 FLASHCARD_CAPABILITIES = frozenset(
@@ -44,8 +44,6 @@ FLASHCARD_CAPABILITIES = frozenset(
 """The host algorithms on a 5 V byte-wide window; a write can resume from its journal."""
 JEDEC_RESET = 0xF0
 """The single-cycle reset / read-array command of JEDEC flash (Am29F010, SST39SF010A)."""
-BOARD_VCC_MV = 5000
-"""The ISA bus powers the socket from +5 V; 3.3 V parts would be overdriven."""
 
 
 class FlashCardProgrammer(BusProgrammer):
@@ -64,10 +62,6 @@ class FlashCardProgrammer(BusProgrammer):
     def now(self) -> float:
         # The driver's clock works before ``auto`` has found the card (bus() would not).
         return self.card.clock.now_us() / 1_000_000.0
-
-    def select(self, chip: ChipSpec) -> None:
-        check_part(chip, writing=False)
-        super().select(chip)
 
     # --- identify -----------------------------------------------------------------------
 
@@ -156,7 +150,8 @@ class FlashCardProgrammer(BusProgrammer):
         reporter: Reporter | None = None,
         on_commit: CommitCallback | None = None,
     ) -> ProgramReport:
-        check_part(self._need_chip("program"), writing=True)
+        # Before the identify below: a part the card cannot write is refused untouched.
+        self._check_part(self._need_chip("program"), writing=True)
         self._check_window(Range.sized(address, len(data)), "program")
         self._ensure_identified()
         return super().program(address, data, reporter, on_commit)
@@ -170,7 +165,7 @@ class FlashCardProgrammer(BusProgrammer):
                 sectors through a partial window (it would clear every bank).
         """
         chip = self._need_chip("erase")
-        check_part(chip, writing=True)
+        self._check_part(chip, writing=True)
         self._ensure_identified()
         window = self.card.window
         assert window is not None
@@ -192,35 +187,3 @@ class FlashCardProgrammer(BusProgrammer):
             f"erasing the sectors behind the {window.size // 1024} KiB window only"
         )
         super().erase(reporter, sector=Range(0, window.size))
-
-
-def check_part(chip: ChipSpec, *, writing: bool) -> None:
-    """Refuse parts the FlashCard cannot take.
-
-    Raises:
-        UsageError: not a 5 V part (always), larger than the 128 KiB the socket decodes
-            (always), or, for writing, an EPROM (no VPP on the card) or a 28-pin EEPROM
-            (the socket has the 32-pin flash pinout).
-    """
-    if chip.voltages.vcc_read_mv != BOARD_VCC_MV:
-        raise UsageError(
-            f"{chip.name} is a {chip.voltages.vcc_read_mv / 1000:g} V part; the FlashCard "
-            "socket runs at 5 V from the ISA bus and would overdrive it"
-        )
-    if chip.size > MAX_WINDOW:
-        raise UsageError(
-            f"{chip.name} has {chip.size // 1024} KiB; the FlashCard socket decodes "
-            f"A0-A16 ({MAX_WINDOW // 1024} KiB)"
-        )
-    if not writing:
-        return
-    if chip.technology.is_eprom:
-        raise UsageError(
-            f"{chip.name} is an EPROM: the FlashCard has no programming voltage (VPP)",
-            hint="program it in an EPROM programmer; the card can still read it",
-        )
-    if chip.technology is Technology.EEPROM and chip.pins != 32:
-        raise UsageError(
-            f"{chip.name} is a {chip.pins}-pin part; the FlashCard socket has the 32-pin "
-            "JEDEC flash pinout (Am29F010, SST39SF010A, AT29C010A)"
-        )
