@@ -319,7 +319,7 @@ class RomprogProgrammer(Programmer):
             if len(rsp.payload) != len(pieces) * p.BLOCK_INFO_ITEM.size:
                 raise ProtocolError("BLOCK_INFO answer has the wrong size", op="block info")
             for i, piece in enumerate(pieces):
-                crc, flags = p.BLOCK_INFO_ITEM.unpack_from(rsp.payload, i * 5)
+                crc, flags = p.BLOCK_INFO_ITEM.unpack_from(rsp.payload, i * p.BLOCK_INFO_ITEM.size)
                 out.append(BlockInfo(piece, crc, bool(flags & 1)))
         return out
 
@@ -439,10 +439,10 @@ class RomprogProgrammer(Programmer):
             if frame.seq != seq:
                 ch.stale += 1
                 continue
-            if frame.type is FrameType.DATA and len(frame.payload) > 4:
+            if frame.type is FrameType.DATA and len(frame.payload) > p.DATA_HEADER.size:
                 (offset,) = p.DATA_HEADER.unpack_from(frame.payload)
                 if offset == got:
-                    buf += frame.payload[4:]
+                    buf += frame.payload[p.DATA_HEADER.size :]
                     misses = 0
                     if len(buf) - base > length:
                         raise ProtocolError("read returned more than asked", op="read")
@@ -557,7 +557,7 @@ class RomprogProgrammer(Programmer):
                     rep.progress(committed, total)
                     if on_commit is not None:
                         on_commit(committed)
-            elif frame.type is FrameType.NAK and len(frame.payload) >= 4:
+            elif frame.type is FrameType.NAK and len(frame.payload) >= p.READ_ACK.size:
                 (expected,) = p.READ_ACK.unpack_from(frame.payload)
                 if committed <= expected < pos:
                     ch.resent += sum(1 for e in inflight if e > expected)
