@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from romtool.errors import OperationCancelled, RomtoolError, VerifyError
-from romtool.events import MonotonicReporter
+from romtool.events import Event, MonotonicReporter
 from romtool.fileio import check_writable, write_atomic
 from romtool.image.formats import load_image
 from romtool.image.model import Image
@@ -68,16 +68,6 @@ class Request:
     force: bool = False
 
 
-@dataclass(frozen=True)
-class SessionEvent:
-    """One event from the operation (a :class:`~romtool.events.Reporter` call)."""
-
-    kind: str
-    text: str = ""
-    done: int = 0
-    total: int | None = None
-
-
 @dataclass
 class Outcome:
     """The end of an operation.
@@ -115,23 +105,23 @@ class CallbackReporter:
         OperationCancelled: from :meth:`progress` once ``cancel`` is set.
     """
 
-    def __init__(self, emit: Callable[[SessionEvent], None], cancel: threading.Event) -> None:
+    def __init__(self, emit: Callable[[Event], None], cancel: threading.Event) -> None:
         self.emit = emit
         self.cancel = cancel
 
     def stage(self, name: str, total: int | None = None) -> None:
-        self.emit(SessionEvent("stage", name, 0, total))
+        self.emit(Event("stage", name, 0, total))
 
     def progress(self, done: int, total: int | None = None) -> None:
         if self.cancel.is_set():
             raise OperationCancelled("cancelled by the user", op="session")
-        self.emit(SessionEvent("progress", "", done, total))
+        self.emit(Event("progress", "", done, total))
 
     def note(self, message: str) -> None:
-        self.emit(SessionEvent("note", message))
+        self.emit(Event("note", message))
 
     def warn(self, message: str) -> None:
-        self.emit(SessionEvent("warn", message))
+        self.emit(Event("warn", message))
 
 
 class ProgressTracker:
@@ -238,7 +228,7 @@ def _run(
 
 def run_operation(
     req: Request,
-    emit: Callable[[SessionEvent], None],
+    emit: Callable[[Event], None],
     cancel: threading.Event,
     clock: Callable[[], float] = time.monotonic,
 ) -> Outcome:

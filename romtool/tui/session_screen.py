@@ -17,6 +17,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, Label, Log, OptionList, ProgressBar, Static
 from textual.widgets.option_list import Option
 
+from romtool import events
 from romtool.analysis import Wanted
 from romtool.chips import all_chips, find_chips
 from romtool.errors import RomtoolError
@@ -27,7 +28,6 @@ from romtool.tui.session_model import (
     Outcome,
     ProgressTracker,
     Request,
-    SessionEvent,
     run_operation,
 )
 
@@ -67,7 +67,7 @@ class SessionScreen(Screen[None]):
     class Event(Message):
         """A reporter event from the worker."""
 
-        def __init__(self, event: SessionEvent) -> None:
+        def __init__(self, event: events.Event) -> None:
             super().__init__()
             self.event = event
 
@@ -199,7 +199,7 @@ class SessionScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="session")
     def _work(self, req: Request) -> None:
-        def emit(event: SessionEvent) -> None:
+        def emit(event: events.Event) -> None:
             self.post_message(self.Event(event))
 
         outcome = run_operation(req, emit, self.cancel_flag)

@@ -8,13 +8,13 @@ import threading
 from pathlib import Path
 
 from romtool.errors import OperationCancelled
+from romtool.events import Event
 from romtool.tui.app import RomtoolApp, Start
 from romtool.tui.compare_screen import CompareScreen
 from romtool.tui.session_model import (
     Op,
     ProgressTracker,
     Request,
-    SessionEvent,
     run_operation,
 )
 from romtool.tui.session_screen import SessionScreen
@@ -32,7 +32,7 @@ def test_run_operation_writes_and_verifies(tmp_path: Path) -> None:
     data = image_file(tmp_path / "img.rom", 1)
     state = tmp_path / "chip.bin"
     spec = f"sim:27C256,state={state}"
-    events: list[SessionEvent] = []
+    events: list[Event] = []
     flag = threading.Event()
     out = run_operation(
         Request(Op.WRITE, spec, "27C256", str(tmp_path / "img.rom")), events.append, flag
@@ -139,7 +139,7 @@ def test_cancel_in_the_middle_of_a_write(tmp_path: Path) -> None:
     flag = threading.Event()
     seen: list[int] = []
 
-    def emit(event: SessionEvent) -> None:
+    def emit(event: Event) -> None:
         if event.kind == "progress" and event.done:
             seen.append(event.done)
             flag.set()  # the user presses F9 as soon as the write has started
