@@ -229,10 +229,9 @@ class UsbLink:
         try:
             try:
                 dev.get_active_configuration()
-            except usb.core.USBError as exc:
+            except usb.core.USBError:
                 # "configuration not set" is the normal state of a fresh device; anything
                 # else (permission, gone) is re-raised by set_configuration below.
-                del exc
                 dev.set_configuration()
             import usb.util
 
