@@ -6,12 +6,12 @@ from dataclasses import dataclass
 
 from romtool.chips.spec import Technology
 from romtool.errors import BlankCheckError, UsageError, VerifyError
-from romtool.events import NullReporter, Reporter
+from romtool.events import Reporter
 from romtool.image.model import Image
 from romtool.ops.plan import check_fits
 from romtool.ops.session import IdCheck, Session, check_id, read_id
 from romtool.ops.verify import VerifyResult, verify_image
-from romtool.programmers.base import BlankResult, Capability
+from romtool.programmers.base import BlankResult, Capability, nullable
 from romtool.ranges import Range
 
 UV_MINUTES = 20
@@ -50,7 +50,7 @@ def read_chip(
     reporter: Reporter | None = None,
 ) -> bytes:
     """Read ``rng`` (default: the whole chip), after the id check."""
-    rep = reporter or NullReporter()
+    rep = nullable(reporter)
     rng = rng or chip_range(session)
     check_id(session, force=force, reporter=rep)
     rep.stage("read", len(rng))
@@ -71,7 +71,7 @@ def verify_chip(
     Raises:
         VerifyError: they differ (with the diagnosis).
     """
-    rep = reporter or NullReporter()
+    rep = nullable(reporter)
     check_fits(session.chip, image)
     check_id(session, force=force, reporter=rep)
     result = verify_image(session.programmer, image, rep)
@@ -106,7 +106,7 @@ def blank_check(
     Raises:
         BlankCheckError: it does not (count and first address in the message).
     """
-    rep = reporter or NullReporter()
+    rep = nullable(reporter)
     rng = rng or chip_range(session)
     if id_check:
         check_id(session, force=force, reporter=rep)
@@ -143,7 +143,7 @@ def erase_chip(
         ProgrammerError: the programmer cannot erase (UV on real hardware).
         BlankCheckError: the chip is not blank afterwards.
     """
-    rep = reporter or NullReporter()
+    rep = nullable(reporter)
     chip = session.chip
     prog = session.programmer
     if chip.technology is Technology.OTP_EPROM:

@@ -26,9 +26,9 @@ from dataclasses import dataclass, field
 from romtool.algorithms.plan import EPROM_BLOCK, BlockAction
 from romtool.chips.spec import ChipSpec, Technology
 from romtool.errors import PlanRefused
-from romtool.events import NullReporter, Reporter
+from romtool.events import Reporter
 from romtool.image.model import Image
-from romtool.programmers.base import Programmer, conflicts
+from romtool.programmers.base import Programmer, conflicts, nullable
 from romtool.ranges import Range, merge
 
 __all__ = ["BlockAction", "BlockPlan", "Plan", "Run", "block_ranges", "check_fits", "plan_write"]
@@ -203,7 +203,7 @@ def plan_write(
     Raises:
         PlanRefused: the image is empty or reaches past the chip.
     """
-    rep = reporter or NullReporter()
+    rep = nullable(reporter)
     span = check_fits(chip, image)
     covered = tuple(seg.range for seg in image.segments)
     blocks = block_ranges(chip, span)

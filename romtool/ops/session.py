@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from romtool.chips import describe_id, get_chip
 from romtool.chips.spec import ChipId, ChipSpec, IdMethod
 from romtool.errors import ChipIdMismatch, DeviceError, UsageError
-from romtool.events import NullReporter, Reporter
-from romtool.programmers.base import Capability, Programmer
+from romtool.events import Reporter
+from romtool.programmers.base import Capability, Programmer, nullable
 from romtool.programmers.registry import OpenContext, device_identity, open_programmer
 from romtool.settings import Settings
 
@@ -82,7 +82,7 @@ def open_session(
         ProgrammerError: the programmer cannot be opened or cannot handle the part.
     """
     cfg = settings or Settings()
-    rep = reporter or NullReporter()
+    rep = nullable(reporter)
     chip = resolve_part(part, cfg)
     if programmer is None:
         text = spec_text or cfg.programmer
@@ -130,7 +130,7 @@ def check_id(session: Session, *, force: bool, reporter: Reporter | None = None)
         ChipIdMismatch: the id belongs to another part (named in the message).
         DeviceError: no chip answers (empty socket), unless ``force``.
     """
-    rep = reporter or NullReporter()
+    rep = nullable(reporter)
     result = read_id(session)
     session.id_check = result
     if result.matches is False:

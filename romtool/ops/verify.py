@@ -19,9 +19,9 @@ from __future__ import annotations
 import zlib
 from dataclasses import dataclass, field
 
-from romtool.events import NullReporter, Reporter
+from romtool.events import Reporter
 from romtool.image.model import Image
-from romtool.programmers.base import Capability, Programmer
+from romtool.programmers.base import Capability, Programmer, nullable
 from romtool.ranges import Range, merge
 
 MAX_LISTED = 3
@@ -119,7 +119,7 @@ def verify_image(
     programmer: Programmer, image: Image, reporter: Reporter | None = None
 ) -> VerifyResult:
     """Check that the chip holds ``image`` (segments at chip addresses; holes not checked)."""
-    rep = reporter or NullReporter()
+    rep = nullable(reporter)
     device_crc = Capability.DEVICE_CRC in programmer.capabilities
     how = "device CRC-32" if device_crc else "read-back"
     total = len(image)

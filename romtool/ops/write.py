@@ -20,13 +20,13 @@ from functools import partial
 from pathlib import Path
 
 from romtool.errors import DeviceTimeout, TransportError, UsageError, VerifyError
-from romtool.events import NullReporter, Reporter
+from romtool.events import Reporter
 from romtool.image.model import Image
 from romtool.ops import journal as jr
 from romtool.ops.plan import BlockAction, Plan, check_fits, plan_write
 from romtool.ops.session import Session, check_id
 from romtool.ops.verify import VerifyResult, verify_image
-from romtool.programmers.base import Capability, StreamStalled
+from romtool.programmers.base import Capability, StreamStalled, nullable
 from romtool.ranges import Range
 from romtool.settings import Retries
 
@@ -88,7 +88,7 @@ def write_image(
     A stream that stalls while the board still answers is started again from the last
     committed byte, at most ``retries`` times (``settings.retries.operation``).
     """
-    rep = reporter or NullReporter()
+    rep = nullable(reporter)
     prog, chip = session.programmer, session.chip
     t0 = prog.now()
     span = check_fits(chip, image)
