@@ -102,8 +102,7 @@ def apply_plan(
     rep = reporter or NullReporter()
     total = plan.bytes_to_write
     rep.stage("write", total)
-    done = 0
-    sums = [0, 0, 0, 0, 0.0]
+    done = programmed = erased = pulses = retries = 0
     t0 = bus.now_us()
     for block in plan.blocks:
         if block.action is BlockAction.SKIP:
@@ -111,23 +110,23 @@ def apply_plan(
         have = block.before
         if block.action is BlockAction.ERASE:
             jedec.erase_sector(bus, spec, block.range.start)
-            sums[2] += len(block.range)
+            erased += len(block.range)
             have = bytes([spec.blank]) * len(block.range)
         result = program(bus, spec, block.range.start, block.data, sdp=sdp, have=have)
         # The SDP unlock only needs to happen once per run.
         if sdp is SdpAction.UNLOCK:
             sdp = SdpAction.LEAVE
-        sums[0] += result.programmed
-        sums[3] += result.pulses
-        sums[4] += result.retries
+        programmed += result.programmed
+        pulses += result.pulses
+        retries += result.retries
         done += block.changed
         rep.progress(done, total)
-    skipped = sum(len(b.range) for b in plan.blocks if b.action is BlockAction.SKIP)
+    skipped = sum(len(b.range) for b in plan.with_action(BlockAction.SKIP))
     return WriteReport(
-        programmed=int(sums[0]),
+        programmed=programmed,
         skipped=skipped,
-        erased=int(sums[2]),
-        pulses=int(sums[3]),
-        retries=int(sums[4]),
+        erased=erased,
+        pulses=pulses,
+        retries=retries,
         elapsed_us=bus.now_us() - t0,
     )
