@@ -239,5 +239,5 @@ class BusProgrammer(Programmer):
         if chip.technology is not Technology.JEDEC_FLASH:
             raise ProgrammerError(f"{chip.name} has no sector erase", op="erase")
         for rng in chip.sector_ranges():
-            if rng.start < sector.stop and sector.start < rng.stop:
+            if rng.overlaps(sector):
                 jedec.erase_sector(bus, chip, rng.start)
