@@ -85,7 +85,7 @@ def sdp_disable(bus: ParallelBus, spec: ChipSpec) -> None:
     with bus.batch():
         command(bus, spec, JedecCmd.ERASE_SETUP)
         command(bus, spec, JedecCmd.SDP_DISABLE)
-    bus.delay_us(spec.timing.write_cycle_max_us or SDP_SETTLE_US)
+    bus.delay_us(longest_write_cycle_us(spec))
 
 
 def _load(bus: ParallelBus, spec: ChipSpec, address: int, data: bytes, protect: bool) -> None:
@@ -96,7 +96,7 @@ def _load(bus: ParallelBus, spec: ChipSpec, address: int, data: bytes, protect: 
         bus.write_byte(address + i, value)
 
 
-def write_cycle_us(spec: ChipSpec) -> float:
+def longest_write_cycle_us(spec: ChipSpec) -> float:
     """The longest write cycle (tWC max; :data:`SDP_SETTLE_US` when the spec has none)."""
     return spec.timing.write_cycle_max_us or SDP_SETTLE_US
 
@@ -287,7 +287,7 @@ def program_range(
 def _load_blind(bus: ParallelBus, spec: ChipSpec, units: list[_Unit], protect: bool) -> set[int]:
     """Load ``units`` back to back, each followed by tBLC and the maximum write cycle, then
     read them back in one block. Returns the start addresses of the pages that read back."""
-    settle = (spec.timing.tblc_us or 0.0) + LOAD_CLOSE_MARGIN_US + write_cycle_us(spec)
+    settle = (spec.timing.tblc_us or 0.0) + LOAD_CLOSE_MARGIN_US + longest_write_cycle_us(spec)
     for u in units:
         with bus.batch():
             _load(bus, spec, u.page.start, u.want, protect)
