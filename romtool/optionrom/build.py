@@ -323,7 +323,7 @@ def build_selftest_rom(options: BuildOptions, driver: NicDriver | None = None) -
     layout = None
     if options.chip_size is not None:
         natural = len(selftest.template())
-        image_size = etherboot.THREE_C503_SIZE if three else (size or natural)
+        image_size = selftest.THREE_C503_SIZE if three else (size or natural)
         offset = 0 if options.place is Place.LOW else max(options.chip_size - image_size, 0)
         layout = selftest.ChipLayout(options.chip_size, offset)
         notes.append("unused chip blocks carry numbered markers for the window check")
