@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any
 
 import click
 
 from romtool.chips import ChipSpec, all_chips, check_database, find_chips, get_chip
-from romtool.chips.spec import Operation
+from romtool.chips.spec import IdMethod, Operation
 from romtool.cli.common import emit_json, json_option
 from romtool.units import format_size
 
@@ -16,7 +17,7 @@ EXIT_PROBLEMS = 1
 
 
 def _ids(spec: ChipSpec) -> str:
-    if spec.id_method.value == "none":
+    if spec.id_method is IdMethod.NONE:
         return "-"
     return " ".join(str(i) for i in spec.ids) or "?"
 
@@ -37,7 +38,6 @@ def _us(us: float | None) -> str:
 
 def spec_dict(spec: ChipSpec) -> dict[str, Any]:
     """A chip spec as JSON-ready data (ids as "MM:DD", times in µs, voltages in mV)."""
-    t, v = spec.timing, spec.voltages
     return {
         "name": spec.name,
         "vendor": spec.vendor,
@@ -53,8 +53,8 @@ def spec_dict(spec: ChipSpec) -> dict[str, Any]:
         "page_size": spec.page_size,
         "sectors": [[g.count, g.size] for g in spec.sectors],
         "algorithm": spec.algorithm.value,
-        "timing_us": {k: getattr(t, k) for k in t.__dataclass_fields__},
-        "voltages_mv": {k: getattr(v, k) for k in v.__dataclass_fields__},
+        "timing_us": asdict(spec.timing),
+        "voltages_mv": asdict(spec.voltages),
         "sdp": spec.sdp.value,
         "vpp_pin": spec.vpp_pin,
         "status": {op.value: spec.status_of(op).value for op in Operation},
