@@ -24,8 +24,6 @@ from romtool.optionrom.headers import BLOCK, MAX_SIZE_BYTE
 from romtool.optionrom.rom import Family, RomImage, walk_chain
 from romtool.units import format_pci_id
 
-CHECKSUM_AT = 0x06
-"""iPXE's ROM checksum byte."""
 NEAR_JUMPS = (0xE9, 0xE8)
 """``E9 rel16`` / ``E8 rel16`` at 3 end at byte 5, so byte 6 is free for the checksum."""
 
@@ -133,7 +131,7 @@ def finalize_ipxe(
         _set_ids(img, pci, notes)
         if checksum:
             fixes.extend(fix_inner_checksums(img))
-            fixes.append(fix_rom_checksum(img, at=CHECKSUM_AT))
+            fixes.append(fix_rom_checksum(img, Family.IPXE))
         notes.append(f"image {n}: {img.size} bytes, checksum at 6 ({why})")
     return IpxeResult(bytes(buf), len(chain), tuple(fixes), tuple(notes))
 

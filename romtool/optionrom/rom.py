@@ -23,7 +23,6 @@ from typing import Generic, TypeVar
 from romtool.errors import RomFormatError
 from romtool.optionrom.fields import Buffer, HeaderView, read_cstring, sum8
 from romtool.optionrom.headers import (
-    BLOCK,
     EFI_SIGNATURE,
     ROM_SIGNATURE,
     CodeType,
@@ -466,8 +465,3 @@ def walk_chain(buf: Buffer, start: int = 0, *, strict: bool = True) -> Chain:
         if last:
             return chain
         pos += img.length
-
-
-def image_blocks(nbytes: int) -> int:
-    """512-byte blocks needed to hold ``nbytes`` (rounded up)."""
-    return (nbytes + BLOCK - 1) // BLOCK
