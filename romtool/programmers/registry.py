@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from romtool.errors import RomtoolError, UsageError
 from romtool.settings import Settings
+from romtool.units import parse_int
 
 if TYPE_CHECKING:
     from romtool.chips.spec import ChipSpec
@@ -255,3 +256,17 @@ def check_options(spec: ProgrammerSpec, allowed: set[str]) -> None:
             f"unknown option {unknown[0]!r} for {spec.kind} programmers",
             hint="allowed: " + ", ".join(sorted(allowed)),
         )
+
+
+def baud_option(spec: ProgrammerSpec) -> int | None:
+    """The ``baud=N`` option, or None when absent.
+
+    Raises:
+        UsageError: not a number, or not positive.
+    """
+    if "baud" not in spec.options:
+        return None
+    baud = parse_int(spec.options["baud"], what="baud rate")
+    if baud <= 0:
+        raise UsageError(f"bad baud rate {baud}: expected a positive number")
+    return baud

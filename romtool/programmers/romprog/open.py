@@ -7,11 +7,11 @@ from romtool.programmers.registry import (
     Discovered,
     OpenContext,
     ProgrammerSpec,
+    baud_option,
     check_options,
 )
 from romtool.programmers.romprog.driver import RomprogProgrammer
 from romtool.programmers.transports.serial import ByteLink, SerialLink, list_ports
-from romtool.units import parse_int
 
 OPTIONS = {"baud"}
 
@@ -29,9 +29,7 @@ def open_romprog(spec: ProgrammerSpec, context: OpenContext) -> RomprogProgramme
             "romprog needs a port",
             hint="for example -p romprog:/dev/ttyACM0 or -p romprog:socket://localhost:7000",
         )
-    baud = parse_int(spec.options["baud"], what="baud rate") if "baud" in spec.options else None
-    if baud is not None and baud <= 0:
-        raise UsageError(f"bad baud rate {baud}: expected a positive number")
+    baud = baud_option(spec)
 
     def connect() -> ByteLink:
         return SerialLink(port)

@@ -15,10 +15,9 @@ import os
 
 from romtool.errors import UsageError
 from romtool.programmers.busadapter import BusProgrammer
-from romtool.programmers.registry import OpenContext, ProgrammerSpec, check_options
+from romtool.programmers.registry import OpenContext, ProgrammerSpec, baud_option, check_options
 from romtool.programmers.serprog.driver import SerprogDriver
 from romtool.programmers.transports.serial import ByteLink, SerialLink
-from romtool.units import parse_int
 
 DEFAULT_BAUD = 115200
 """libfrser boards' usual rate; USB CDC boards ignore it."""
@@ -57,9 +56,7 @@ def open_serprog(spec: ProgrammerSpec, context: OpenContext) -> BusProgrammer:
         check_options(spec, SIM_OPTIONS)
         return open_sim_serprog(spec, context)
     check_options(spec, SERIAL_OPTIONS)
-    baud = parse_int(spec.options.get("baud", str(DEFAULT_BAUD)), what="baud rate")
-    if baud <= 0:
-        raise UsageError(f"bad baud rate {baud}: expected a positive number")
+    baud = baud_option(spec) or DEFAULT_BAUD
     url, label = _url(target), f"serprog:{target}"
 
     def connect() -> ByteLink:

@@ -9,10 +9,9 @@
 from __future__ import annotations
 
 from romtool.errors import UsageError
-from romtool.programmers.registry import OpenContext, ProgrammerSpec, check_options
+from romtool.programmers.registry import OpenContext, ProgrammerSpec, baud_option, check_options
 from romtool.programmers.tommyprom.driver import TommyPromProgrammer
 from romtool.programmers.transports.serial import ByteLink, SerialLink
-from romtool.units import parse_int
 
 DEFAULT_BAUD = 115200
 """The sketch's fixed rate."""
@@ -59,9 +58,7 @@ def open_tommyprom(spec: ProgrammerSpec, context: OpenContext) -> TommyPromProgr
 
         return open_sim_tommyprom(spec, context, lock=flag(spec, "lock"))
     check_options(spec, SERIAL_OPTIONS)
-    baud = parse_int(spec.options.get("baud", str(DEFAULT_BAUD)), what="baud rate")
-    if baud <= 0:
-        raise UsageError(f"bad baud rate {baud}: expected a positive number")
+    baud = baud_option(spec) or DEFAULT_BAUD
 
     def connect() -> ByteLink:
         return SerialLink(target, baud)
