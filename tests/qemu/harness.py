@@ -16,6 +16,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from romtool.timeout import Timeout
+
 QEMU = "qemu-system-x86_64"
 
 BOOT_TIMEOUT = 20.0
@@ -110,7 +112,7 @@ def boot(
         stderr=subprocess.PIPE,
         start_new_session=True,
     )
-    deadline = time.monotonic() + timeout
+    budget = Timeout(timeout)
     stopped_on: str | None = None
     status: int | None = None
     try:
@@ -121,7 +123,7 @@ def boot(
             if until is not None and seabios.exists() and until in _read(seabios):
                 stopped_on = until
                 break
-            if time.monotonic() > deadline:
+            if budget.expired:
                 break
             time.sleep(0.02)
     finally:
