@@ -176,7 +176,7 @@ class Pcir(HeaderView):
     @property
     def image_length(self) -> int:
         """Image length in bytes (``image_blocks * 512``)."""
-        return self.image_blocks * 512
+        return self.image_blocks * BLOCK
 
     @property
     def last(self) -> bool:
@@ -337,7 +337,7 @@ class EfiHeader(HeaderView):
     @property
     def init_size(self) -> int:
         """InitializationSize in bytes."""
-        return self.init_blocks * 512
+        return self.init_blocks * BLOCK
 
     @property
     def machine_name(self) -> str:

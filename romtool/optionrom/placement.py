@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from romtool.errors import BuildError
+from romtool.optionrom.headers import BLOCK
 from romtool.units import format_size
 
 SCAN_ALIGN = 16 * 1024
@@ -118,13 +119,12 @@ def place_image(
     if filler is None:
         data = bytes([FILL]) * offset + image + bytes([FILL]) * (chip_size - offset - len(image))
     else:
-        block = 512
-        if len(image) % block or chip_size % block:
+        if len(image) % BLOCK or chip_size % BLOCK:
             raise BuildError("a filled chip needs the image and chip in whole 512-byte blocks")
         out = bytearray()
-        for start in range(0, chip_size, block):
+        for start in range(0, chip_size, BLOCK):
             if offset <= start < offset + len(image):
                 continue
-            out += filler(start // block)
+            out += filler(start // BLOCK)
         data = bytes(out[:offset]) + image + bytes(out[offset:])
     return Placement(data, offset, chip_size, tuple(warnings))

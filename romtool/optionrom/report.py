@@ -15,6 +15,7 @@ from romtool.errors import RomFormatError
 from romtool.optionrom.fields import Buffer
 from romtool.optionrom.fix import efi_checksum_offset
 from romtool.optionrom.headers import (
+    BLOCK,
     EfiHeader,
     IpxeHeader,
     Pcir,
@@ -83,7 +84,7 @@ def pci_dict(pcir: Pcir, img: RomImage) -> dict[str, Any]:
         "code_revision": pcir.code_revision,
         "device_list": None if devices is None else [_hex16(d) for d in devices],
         "devlist_ptr": pcir.devlist_ptr,
-        "runtime_length": None if rt is None else rt * 512,
+        "runtime_length": None if rt is None else rt * BLOCK,
         "config_ptr": pcir.config_ptr,
         "clp_ptr": pcir.clp_ptr,
     }
@@ -124,7 +125,7 @@ def undi_dict(undi: UndiRomId, img: RomImage) -> dict[str, Any]:
 def ipxe_dict(ipxe: IpxeHeader, img: RomImage) -> dict[str, Any]:
     return {
         "offset": ipxe.offset - img.offset,
-        "shrunk_length": ipxe.shrunk_blocks * 512,
+        "shrunk_length": ipxe.shrunk_blocks * BLOCK,
         "build_id": f"{ipxe.build_id:08x}",
         "checksum_ok": ipxe.checksum_ok(),
     }
