@@ -12,14 +12,11 @@ from romtool.algorithms.bus import ParallelBus, ProgrammingBus
 from romtool.algorithms.common import WriteReport, blank_check, verify_range
 from romtool.algorithms.paged import SdpAction
 from romtool.algorithms.plan import BlockAction, WritePlan
-from romtool.chips.spec import Algorithm, ChipId, ChipSpec, IdMethod, Technology
+from romtool.chips.spec import ChipId, ChipSpec, IdMethod, Technology
 from romtool.errors import UsageError
 from romtool.events import NullReporter, Reporter
 
 __all__ = ["apply_plan", "blank_check", "erase", "identify", "program", "verify_range"]
-
-_EPROM = (Algorithm.EPROM_QUICKPULSE, Algorithm.EPROM_STANDARD)
-_PAGED = (Algorithm.EEPROM_BYTE, Algorithm.EEPROM_PAGE, Algorithm.AT29_PAGE)
 
 
 def _programming_bus(bus: ParallelBus, spec: ChipSpec) -> ProgrammingBus:
@@ -57,11 +54,11 @@ def program(
     spares the JEDEC and page algorithms their read before programming; the EPROM algorithm
     reads each byte as part of its pulse loop and does not need it.
     """
-    if spec.algorithm in _EPROM:
+    if spec.algorithm in eprom.ALGORITHMS:
         return eprom.program_range(
             _programming_bus(bus, spec), spec, start, data, reporter=reporter
         )
-    if spec.algorithm in _PAGED:
+    if spec.algorithm in paged.ALGORITHMS:
         return paged.program_range(bus, spec, start, data, sdp=sdp, have=have, reporter=reporter)
     return jedec.program_range(bus, spec, start, data, have=have, reporter=reporter)
 

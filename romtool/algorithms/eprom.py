@@ -29,6 +29,9 @@ from romtool.chips.spec import Algorithm, ChipId, ChipSpec
 from romtool.errors import PlanRefused, ProgramFailure, UsageError
 from romtool.events import NullReporter, Reporter
 
+ALGORITHMS = frozenset({Algorithm.EPROM_QUICKPULSE, Algorithm.EPROM_STANDARD})
+"""The chip algorithms this module carries out."""
+
 
 class _Power:
     """VCC/VPP handling for one run, including the OE/VPP shared-pin dance."""
@@ -89,7 +92,7 @@ def program_range(
         VerifyError: the final 5 V verify found a difference.
         UsageError: the spec is not an EPROM with complete programming data.
     """
-    if spec.algorithm not in (Algorithm.EPROM_QUICKPULSE, Algorithm.EPROM_STANDARD):
+    if spec.algorithm not in ALGORITHMS:
         raise UsageError(f"{spec.name} is not an EPROM ({spec.algorithm})")
     t = spec.timing
     if t.pulse_us is None or t.max_pulses is None or spec.voltages.vpp_mv is None:

@@ -57,6 +57,8 @@ class SdpAction(StrEnum):
     """Prefix every page with AA/55/A0: works on locked parts and leaves them locked."""
 
 
+ALGORITHMS = frozenset({Algorithm.EEPROM_BYTE, Algorithm.EEPROM_PAGE, Algorithm.AT29_PAGE})
+"""The chip algorithms this module carries out."""
 LOAD_CLOSE_MARGIN_US = 50.0
 """Wait this much beyond tBLC before polling, so the part has surely closed the load."""
 PAGE_POLL_US = 100.0
@@ -253,7 +255,7 @@ def program_range(
         UsageError: ``sdp`` asks for something the part does not have, or ``have`` is not as
             long as ``data``.
     """
-    if spec.algorithm not in (Algorithm.EEPROM_BYTE, Algorithm.EEPROM_PAGE, Algorithm.AT29_PAGE):
+    if spec.algorithm not in ALGORITHMS:
         raise UsageError(f"{spec.name} is not a page-write part ({spec.algorithm})")
     if sdp is not SdpAction.LEAVE and spec.sdp is SdpMode.NONE:
         raise UsageError(f"{spec.name} has no software data protection")
