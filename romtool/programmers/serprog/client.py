@@ -41,6 +41,7 @@ from romtool.programmers.serprog.protocol import (
 )
 from romtool.programmers.transports.serial import ByteLink
 from romtool.settings import Settings
+from romtool.timeout import scaled_timeout
 
 DEFAULT_SERBUF = 16
 """Serial buffer assumed when the device does not answer Q_SERBUF (flashrom's default)."""
@@ -183,7 +184,7 @@ class SerprogClient:
 
     def _timeout(self, nbytes: int = 0, extra_us: float = 0.0) -> float:
         t = self.settings.timeouts
-        return t.command_s + nbytes * t.per_byte_s + extra_us / 1e6
+        return scaled_timeout(t.command_s, t.per_byte_s, nbytes) + extra_us / 1e6
 
     def _expect_ack(self, what: str, timeout_s: float) -> None:
         first = self._read_exact(1, timeout_s, what)[0]

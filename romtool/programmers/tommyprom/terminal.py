@@ -27,6 +27,7 @@ from romtool.programmers.tommyprom import xmodem
 from romtool.programmers.tommyprom.xmodem import PACKET, Ctl, PacketError
 from romtool.programmers.transports.serial import ByteLink
 from romtool.settings import Settings
+from romtool.timeout import scaled_timeout
 
 PROMPT = b"\n>"
 """What the sketch prints when it waits for a command."""
@@ -165,7 +166,7 @@ class Terminal:
 
     def _timeout(self, nbytes: int = 0) -> float:
         t = self.settings.timeouts
-        return t.command_s + nbytes * t.per_byte_s
+        return scaled_timeout(t.command_s, t.per_byte_s, nbytes)
 
     # --- lines -------------------------------------------------------------------------------
 
