@@ -14,6 +14,7 @@ import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -67,18 +68,12 @@ def _settings(timeout: float | None, retries: int | None) -> Settings:
     if timeout is not None:
         if timeout <= 0:
             raise UsageError(f"bad --timeout {timeout:g}: expected seconds > 0")
-        settings = settings.replace(timeouts=_replace(settings.timeouts, command_s=timeout))
+        settings = settings.replace(timeouts=replace(settings.timeouts, command_s=timeout))
     if retries is not None:
         if retries < 0:
             raise UsageError(f"bad --retries {retries}: expected 0 or more")
-        settings = settings.replace(retries=_replace(settings.retries, frame=retries))
+        settings = settings.replace(retries=replace(settings.retries, frame=retries))
     return settings
-
-
-def _replace(obj: Any, **changes: Any) -> Any:
-    import dataclasses
-
-    return dataclasses.replace(obj, **changes)
 
 
 # --- progress rendering --------------------------------------------------------------------
@@ -288,10 +283,6 @@ def _plan_runs(plan: Plan) -> list[tuple[Range, str, int]]:
     return runs
 
 
-def _span_text(rng: Range) -> str:
-    return f"0x{rng.start:X}-0x{rng.stop - 1:X}"
-
-
 def _timing(session: Any, seconds: float, nbytes: int) -> str:
     rate = format_rate(nbytes, seconds)
     simulated = " simulated" if session.programmer.kind == "sim" else ""
@@ -390,7 +381,7 @@ def read(output: str, start: str, length: str | None, fmt: str | None, **kw: Any
         seconds = session.programmer.now() - t0
     save_image(output, Image.from_bytes(data, rng.start), fmt, force=ctx.force, base=rng.start)
     ctx.done(
-        f"read {len(data)} bytes of {session.chip.name} ({_span_text(rng)}) into {output} "
+        f"read {len(data)} bytes of {session.chip.name} ({rng}) into {output} "
         f"in {_timing(session, seconds, len(data))}",
         {
             "part": session.chip.name,
@@ -464,24 +455,24 @@ def write(
             shown = runs if ctx.verbose or len(runs) <= PLAN_RUNS_SHOWN else runs[:PLAN_RUNS_SHOWN]
             for span, action, count in shown:
                 blocks = "block" if count == 1 else "blocks"
-                click.echo(f"  {_span_text(span):>17}  {action} ({count} {blocks})")
+                click.echo(f"  {span!s:>17}  {action} ({count} {blocks})")
             if len(shown) < len(runs):
                 click.echo(f"  ... {len(runs) - len(shown)} more runs (-v shows all)")
         text = (
-            f"dry run: {len(image)} bytes for {chip.name} at {_span_text(result.span)}: "
+            f"dry run: {len(image)} bytes for {chip.name} at {result.span}: "
             f"{plan_text} (blocks); {result.programmed} bytes would be written"
         )
     else:
         how = f"verified by {result.verify.how}" if result.verify else "NOT verified"
         text = (
-            f"wrote {len(image)} bytes to {chip.name} at {_span_text(result.span)} "
+            f"wrote {len(image)} bytes to {chip.name} at {result.span} "
             f"in {_timing(session, result.seconds, result.programmed)}, {how}; "
             f"blocks: {plan_text}"
         )
         if result.resumed_from is not None:
             text += f"; resumed at 0x{result.resumed_from:X}"
     if result.untouched:
-        left = ", ".join(_span_text(r) for r in result.untouched)
+        left = ", ".join(str(r) for r in result.untouched)
         text += f"; left as they were: {left}"
     ctx.done(text, data)
     return 0
@@ -502,7 +493,7 @@ def verify(image_file: str, offset: str, fmt: str | None, **kw: Any) -> int:
         seconds = session.programmer.now() - t0
     span = image.span
     ctx.done(
-        f"verified {result.checked} bytes of {session.chip.name} at {_span_text(span)} "
+        f"verified {result.checked} bytes of {session.chip.name} at {span} "
         f"by {result.how} in {_timing(session, seconds, result.checked)}: identical",
         {
             "part": session.chip.name,
@@ -530,7 +521,7 @@ def blank(start: str, length: str | None, **kw: Any) -> int:
         report = blank_check(session, rng, force=ctx.force, reporter=ctx.report)
         seconds = session.programmer.now() - t0
     ctx.done(
-        f"{session.chip.name} is blank at {_span_text(rng)} (checked {report.how} in "
+        f"{session.chip.name} is blank at {rng} (checked {report.how} in "
         f"{_timing(session, seconds, len(rng))})",
         {
             "part": session.chip.name,
