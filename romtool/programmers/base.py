@@ -13,8 +13,9 @@ Two kinds of drivers implement it:
 * **Smart programmers** (romprog firmware, TL866) run the chip algorithms themselves; the
   driver sends the chip profile from :meth:`select` and the data.
 * **Raw-bus programmers** (FlashCard, serprog parallel) only move bus cycles. They implement
-  :class:`RawBusDriver` and are wrapped by :mod:`romtool.programmers.busadapter`, which runs
-  :mod:`romtool.algorithms` on their bus and presents the same :class:`Programmer` interface.
+  :class:`~romtool.programmers.busadapter.RawBus` and are wrapped by its ``BusProgrammer``,
+  which runs :mod:`romtool.algorithms` on their bus and presents the same :class:`Programmer`
+  interface.
 
 :mod:`romtool.ops` branches on :attr:`Programmer.capabilities`, never on the class. Methods a
 driver cannot do natively have honest fallbacks here (CRC, blank check and "can program"
@@ -34,7 +35,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from types import TracebackType
-from typing import Any, Protocol
+from typing import Any
 
 from romtool.chips.spec import ChipId, ChipSpec
 from romtool.errors import DeviceTimeout, ProgrammerError, UsageError
@@ -145,13 +146,6 @@ class ProgramConflict:
 
 CommitCallback = Callable[[int], None]
 """Called with the number of bytes committed (programmed and verified) so far in a write."""
-
-
-class RawBusDriver(Protocol):
-    """A driver that only moves bus cycles; see :mod:`romtool.programmers.busadapter`."""
-
-    def bus(self) -> Any:
-        """The driver's :class:`romtool.algorithms.bus.ParallelBus`."""
 
 
 class Programmer(ABC):
