@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from romtool.chips.spec import Technology
-from romtool.errors import BlankCheckError, UsageError, VerifyError
+from romtool.errors import BlankCheckError, UsageError
 from romtool.events import Reporter
 from romtool.image.model import Image
 from romtool.ops.plan import check_fits
@@ -75,12 +75,7 @@ def verify_chip(
     check_fits(session.chip, image)
     check_id(session, force=force, reporter=rep)
     result = verify_image(session.programmer, image, rep)
-    if not result.ok:
-        d = result.diagnosis
-        assert d is not None
-        raise VerifyError(
-            d.text, op="verify", address=d.first, expected=d.first_expected, actual=d.first_actual
-        )
+    result.check()
     return result
 
 

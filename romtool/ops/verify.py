@@ -19,6 +19,7 @@ from __future__ import annotations
 import zlib
 from dataclasses import dataclass, field
 
+from romtool.errors import VerifyError
 from romtool.events import Reporter
 from romtool.image.model import Image
 from romtool.programmers.base import Capability, Programmer, nullable
@@ -113,6 +114,20 @@ class VerifyResult:
     checked: int
     ranges: tuple[Range, ...] = field(default_factory=tuple)
     diagnosis: Diagnosis | None = None
+
+    def check(self) -> None:
+        """Raise when the chip does not hold the image.
+
+        Raises:
+            VerifyError: the diagnosis, with the first differing address and bytes.
+        """
+        if self.ok:
+            return
+        d = self.diagnosis
+        assert d is not None
+        raise VerifyError(
+            d.text, op="verify", address=d.first, expected=d.first_expected, actual=d.first_actual
+        )
 
 
 def verify_image(

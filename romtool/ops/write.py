@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 
-from romtool.errors import DeviceTimeout, TransportError, UsageError, VerifyError
+from romtool.errors import DeviceTimeout, TransportError, UsageError
 from romtool.events import Reporter
 from romtool.image.model import Image
 from romtool.ops import journal as jr
@@ -120,16 +120,7 @@ def write_image(
     result_verify: VerifyResult | None = None
     if verify:
         result_verify = verify_image(prog, image, rep)
-        if not result_verify.ok:
-            d = result_verify.diagnosis
-            assert d is not None
-            raise VerifyError(
-                d.text,
-                op="verify",
-                address=d.first,
-                expected=d.first_expected,
-                actual=d.first_actual,
-            )
+        result_verify.check()
     if journal_file is not None:
         jr.clear(journal_file)
     return WriteResult(
