@@ -148,7 +148,7 @@ def verify_image(
                 rep.progress(done, total)
                 continue
             rep.note(f"CRC-32 differs in {seg.range}; reading it back to find where")
-        have = programmer.read(seg.range, _Offset(rep, done, total))
+        have = programmer.read(seg.range, NestedReporter(rep, done, total))
         found = diagnose(seg.start, have, seg.data)
         if found is not None:
             return VerifyResult(False, how, done, ranges, found)
@@ -157,17 +157,22 @@ def verify_image(
     return VerifyResult(True, how, done, ranges)
 
 
-class _Offset:
-    """Forward a nested operation's progress shifted by ``base`` bytes."""
+class NestedReporter:
+    """A nested call's reporter: its notes and warnings go through, its stages do not.
 
-    def __init__(self, inner: Reporter, base: int, total: int) -> None:
+    Its progress is shifted by ``base`` bytes into the outer stage of ``total`` bytes, or
+    dropped when ``total`` is None (the outer operation reports progress its own way).
+    """
+
+    def __init__(self, inner: Reporter, base: int = 0, total: int | None = None) -> None:
         self.inner, self.base, self.total = inner, base, total
 
     def stage(self, name: str, total: int | None = None) -> None:
         pass
 
     def progress(self, done: int, total: int | None = None) -> None:
-        self.inner.progress(self.base + done, self.total)
+        if self.total is not None:
+            self.inner.progress(self.base + done, self.total)
 
     def note(self, message: str) -> None:
         self.inner.note(message)

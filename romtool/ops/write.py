@@ -25,7 +25,7 @@ from romtool.image.model import Image
 from romtool.ops import journal as jr
 from romtool.ops.plan import BlockAction, Plan, check_fits, plan_write
 from romtool.ops.session import Session, check_id
-from romtool.ops.verify import VerifyResult, verify_image
+from romtool.ops.verify import NestedReporter, VerifyResult, verify_image
 from romtool.programmers.base import Capability, StreamStalled, nullable
 from romtool.ranges import Range
 from romtool.settings import Retries
@@ -183,8 +183,9 @@ def _program(
             last_saved[0] = 0
             skip = start - run.range.start
             try:
+                # Progress comes from the commit callback; the driver's own is dropped.
                 report = prog.program(
-                    start, run.data[skip:], _Quiet(rep), partial(committed, start, skip)
+                    start, run.data[skip:], NestedReporter(rep), partial(committed, start, skip)
                 )
                 break
             except StreamStalled as exc:
@@ -215,25 +216,6 @@ def _save_for_resume(
         jr.save(journal_file, current)
         if exc.hint is None:
             exc.hint = "run the same command again with --resume"
-
-
-class _Quiet:
-    """Drops a nested call's own progress (the write reports through its commit callback)."""
-
-    def __init__(self, inner: Reporter) -> None:
-        self.inner = inner
-
-    def stage(self, name: str, total: int | None = None) -> None:
-        pass
-
-    def progress(self, done: int, total: int | None = None) -> None:
-        pass
-
-    def note(self, message: str) -> None:
-        self.inner.note(message)
-
-    def warn(self, message: str) -> None:
-        self.inner.warn(message)
 
 
 __all__ = ["BlockAction", "WriteResult", "write_image"]
