@@ -36,6 +36,37 @@ class BlockAction(StrEnum):
     NEEDS_UV_ERASE = "needs-uv-erase"
 
 
+def block_action(tech: Technology, *, same: bool, blank: bool, conflicts: int) -> BlockAction:
+    """The rule above for one block, shared by every planner.
+
+    Args:
+        tech: the part's technology.
+        same: the chip already holds the wanted bytes.
+        blank: the block reads erased (nothing can conflict).
+        conflicts: bytes where a 0 would have to become 1 (only asked when it matters).
+    """
+    if same:
+        return BlockAction.SKIP
+    if blank or conflicts == 0 or tech in (Technology.EEPROM, Technology.PAGE_FLASH):
+        return BlockAction.PROGRAM
+    if tech is Technology.JEDEC_FLASH:
+        return BlockAction.ERASE
+    return BlockAction.NEEDS_UV_ERASE
+
+
+def overlay(have: bytes, image: Image, rng: Range) -> bytes:
+    """The bytes of ``rng`` after writing ``image``: ``have`` (the chip's bytes of ``rng``)
+    where the image has holes, the image's bytes elsewhere."""
+    out = bytearray(have)
+    for seg in image.segments:
+        part = rng.intersection(seg.range)
+        if part is not None:
+            out[part.start - rng.start : part.stop - rng.start] = seg.data[
+                part.start - seg.start : part.stop - seg.start
+            ]
+    return bytes(out)
+
+
 @dataclass(frozen=True)
 class PlannedBlock:
     """One block of the plan.
@@ -132,26 +163,9 @@ def plan_write(spec: ChipSpec, have: bytes, want: Image) -> WritePlan:
     blocks: list[PlannedBlock] = []
     for rng in _blocks(spec):
         old = have[rng.start : rng.stop]
-        new = bytearray(old)
-        for seg in want.segments:
-            part = rng.intersection(seg.range)
-            if part is not None:
-                new[part.start - rng.start : part.stop - rng.start] = seg.data[
-                    part.start - seg.start : part.stop - seg.start
-                ]
-        new_b = bytes(new)
+        new_b = overlay(old, want, rng)
         changed = sum(1 for a, b in zip(old, new_b, strict=True) if a != b)
-        if changed == 0:
-            action = BlockAction.SKIP
-        elif tech in (Technology.EEPROM, Technology.PAGE_FLASH):
-            action = BlockAction.PROGRAM
-        else:
-            only_clears = all(a & b == b for a, b in zip(old, new_b, strict=True))
-            if only_clears:
-                action = BlockAction.PROGRAM
-            elif tech is Technology.JEDEC_FLASH:
-                action = BlockAction.ERASE
-            else:
-                action = BlockAction.NEEDS_UV_ERASE
+        conflicts = sum(1 for a, b in zip(old, new_b, strict=True) if a & b != b)
+        action = block_action(tech, same=changed == 0, blank=False, conflicts=conflicts)
         blocks.append(PlannedBlock(rng, action, new_b, changed, old))
     return WritePlan(spec, tuple(blocks))

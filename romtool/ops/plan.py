@@ -23,7 +23,7 @@ from __future__ import annotations
 import zlib
 from dataclasses import dataclass, field
 
-from romtool.algorithms.plan import EPROM_BLOCK, BlockAction
+from romtool.algorithms.plan import EPROM_BLOCK, BlockAction, block_action, overlay
 from romtool.chips.spec import ChipSpec, Technology
 from romtool.errors import PlanRefused
 from romtool.events import Reporter
@@ -222,26 +222,22 @@ def plan_write(
             want = image.read(rng.start, len(rng))
         else:
             have = programmer.read(rng)
-            want = _overlay(have, image, rng)
-        if zlib.crc32(want) == info.crc32:
-            planned.append(BlockPlan(rng, BlockAction.SKIP))
-        elif info.blank or tech in (Technology.EEPROM, Technology.PAGE_FLASH):
-            planned.append(BlockPlan(rng, BlockAction.PROGRAM, want))
+            want = overlay(have, image, rng)
+        same = zlib.crc32(want) == info.crc32
+        if same or info.blank or tech in (Technology.EEPROM, Technology.PAGE_FLASH):
+            # No conflict count needed: skip, or a block the part can always take.
+            action = block_action(tech, same=same, blank=info.blank, conflicts=0)
+            planned.append(BlockPlan(rng, action, b"" if same else want))
         else:
             if full:
                 conflict = programmer.can_program(rng.start, want)
             else:
                 conflict = conflicts(rng.start, have, want)
-            if not conflict.count:
-                planned.append(BlockPlan(rng, BlockAction.PROGRAM, want))
-            elif tech is Technology.JEDEC_FLASH:
-                planned.append(
-                    BlockPlan(rng, BlockAction.ERASE, want, conflict.count, conflict.first)
-                )
+            action = block_action(tech, same=False, blank=False, conflicts=conflict.count)
+            if action is BlockAction.PROGRAM:
+                planned.append(BlockPlan(rng, action, want))
             else:
-                planned.append(
-                    BlockPlan(rng, BlockAction.NEEDS_UV_ERASE, want, conflict.count, conflict.first)
-                )
+                planned.append(BlockPlan(rng, action, want, conflict.count, conflict.first))
         done += len(rng)
         rep.progress(done)
     untouched = image.holes(Range(0, chip.size))
@@ -251,14 +247,3 @@ def plan_write(
 def _covers(covered: tuple[Range, ...], rng: Range) -> bool:
     """True when one segment covers ``rng`` wholly."""
     return any(seg.contains_range(rng) for seg in covered)
-
-
-def _overlay(have: bytes, image: Image, rng: Range) -> bytes:
-    out = bytearray(have)
-    for seg in image.segments:
-        part = rng.intersection(seg.range)
-        if part is not None:
-            out[part.start - rng.start : part.stop - rng.start] = seg.data[
-                part.start - seg.start : part.stop - seg.start
-            ]
-    return bytes(out)

@@ -34,10 +34,10 @@ from __future__ import annotations
 import time
 from typing import Any, Protocol
 
-from romtool.algorithms import dispatch, jedec
+from romtool.algorithms import dispatch, jedec, paged
 from romtool.algorithms.bus import ParallelBus, queues_writes, read_range
 from romtool.algorithms.paged import SdpAction
-from romtool.chips.spec import Algorithm, ChipId, ChipSpec, SdpMode, Technology
+from romtool.chips.spec import ChipId, ChipSpec, SdpMode, Technology
 from romtool.errors import ProgrammerError
 from romtool.events import Reporter
 from romtool.programmers.base import (
@@ -56,7 +56,6 @@ COMMIT_CHUNK = 4096
 chip DB up to 4 KiB; larger sectors are committed whole)."""
 READ_CHUNK = 4096
 """Bytes read between progress updates."""
-_PAGED = (Algorithm.EEPROM_BYTE, Algorithm.EEPROM_PAGE, Algorithm.AT29_PAGE)
 
 RAW_BUS_CAPABILITIES = frozenset(
     {
@@ -204,7 +203,7 @@ class BusProgrammer(Programmer):
         bus = self.driver.bus()
         sdp = (
             SdpAction.PROTECT
-            if chip.algorithm in _PAGED and chip.sdp is not SdpMode.NONE
+            if chip.algorithm in paged.ALGORITHMS and chip.sdp is not SdpMode.NONE
             else SdpAction.LEAVE
         )
         step = max(COMMIT_CHUNK, chip.write_granularity, chip.page_size)
